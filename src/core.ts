@@ -1,0 +1,4 @@
+/** `agent-state-store/core`: the StateStore, its types and errors, and createMemoryStore() for Node and tests. */
+export * from './core/index.js';
+export { createMemoryStore } from './memory-store.js';
+export type { MemoryStore, MemoryStoreOptions } from './memory-store.js';

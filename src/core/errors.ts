@@ -1,0 +1,84 @@
+/** Every way a store call can fail. */
+export type StoreErrorCode =
+  | 'NOT_FOUND'
+  | 'INVALID_ARGUMENT'
+  | 'CONFLICT'
+  | 'SCHEMA_TOO_NEW'
+  | 'MIGRATION_FAILED'
+  | 'QUOTA_EXCEEDED'
+  | 'BUSY'
+  | 'CLOSED'
+  | 'STORAGE';
+
+/** Structured facts about a failure: the field at fault, the SQLite result code, the versions seen. */
+export type StoreErrorDetails = Record<string, string | number | boolean | null>;
+
+/**
+ * The one error type a store call throws (or rejects with, across the worker). `code` is stable and
+ * meant for programs; `message` is for people.
+ *
+ * @example
+ * try { await store.appendMessage('nope', 'user', 'hi') }
+ * catch (e) { if (e instanceof StoreError && e.code === 'NOT_FOUND') showMissingThread() }
+ */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly code: StoreErrorCode;
+  readonly details?: StoreErrorDetails;
+
+  /** Creates an error; `cause` keeps the engine's original error. */
+  constructor(code: StoreErrorCode, message: string, options: { details?: StoreErrorDetails; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options.details !== undefined) this.details = options.details;
+  }
+}
+
+// SQLite primary result codes (the low byte of an extended code) that mean something to callers.
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_NOMEM = 7;
+const SQLITE_IOERR = 10;
+const SQLITE_FULL = 13;
+const SQLITE_CONSTRAINT = 19;
+const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
+// OPFS reports a full disk as an I/O error whose message names the DOMException.
+const QUOTA_PATTERN = /quota|QuotaExceeded|no space/i;
+
+function resultCodeOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { resultCode?: unknown }).resultCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/**
+ * Turns anything an engine threw into a StoreError. This is the only place engine errors are
+ * interpreted; every store operation funnels its failures through it.
+ */
+export function toStoreError(error: unknown, context: string): StoreError {
+  if (error instanceof StoreError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const resultCode = resultCodeOf(error);
+  if (resultCode === undefined) {
+    const quota = error instanceof Error && error.name === 'QuotaExceededError';
+    return new StoreError(quota ? 'QUOTA_EXCEEDED' : 'STORAGE', `${context}: ${message}`, { cause: error });
+  }
+  const primary = resultCode & 0xff;
+  const details = { resultCode };
+  if (primary === SQLITE_FULL || (primary === SQLITE_IOERR && QUOTA_PATTERN.test(message))) {
+    return new StoreError('QUOTA_EXCEEDED', `${context}: storage is full (${message})`, { details, cause: error });
+  }
+  if (primary === SQLITE_NOMEM) {
+    return new StoreError('QUOTA_EXCEEDED', `${context}: out of memory (${message})`, { details, cause: error });
+  }
+  if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) {
+    return new StoreError('BUSY', `${context}: the database is locked (${message})`, { details, cause: error });
+  }
+  if (resultCode === SQLITE_CONSTRAINT_FOREIGNKEY) {
+    return new StoreError('NOT_FOUND', `${context}: a referenced record does not exist`, { details, cause: error });
+  }
+  if (primary === SQLITE_CONSTRAINT) {
+    return new StoreError('CONFLICT', `${context}: ${message}`, { details, cause: error });
+  }
+  return new StoreError('STORAGE', `${context}: ${message}`, { details, cause: error });
+}

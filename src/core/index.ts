@@ -1,0 +1,8 @@
+/** The engine-agnostic core: the store, its types and errors, and the ports it runs on. */
+export { StateStore } from './store.js';
+export type { StateStoreOptions } from './store.js';
+export { StoreError } from './errors.js';
+export type { StoreErrorCode, StoreErrorDetails } from './errors.js';
+export { LATEST_SCHEMA_VERSION } from './migrate.js';
+export type * from './types.js';
+export type { SqlDriver, SqlRow, SqlValue, TextFile } from '../driver/port.js';

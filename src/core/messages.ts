@@ -1,0 +1,104 @@
+import type { SqlDriver, SqlRow } from '../driver/port.js';
+import { StoreError } from './errors.js';
+import { num, numOrNull, str } from './rows.js';
+import type { MessageRecord } from './types.js';
+import { parseStoredJson } from './validate.js';
+
+/** The `messages` table: a tree per thread, linked by parent_entry_id, walked from current_leaf_id. */
+
+const COLUMNS = 'id, thread_id, role, content, item_json, created_at, parent_entry_id';
+
+/** Maps a `messages` row. */
+export function toMessage(row: SqlRow): MessageRecord {
+  return {
+    id: num(row['id']),
+    threadId: str(row['thread_id']),
+    role: str(row['role']),
+    content: str(row['content']),
+    item: parseStoredJson(row['item_json']),
+    createdAt: num(row['created_at']),
+    parentEntryId: numOrNull(row['parent_entry_id']),
+  };
+}
+
+/** What a new message carries; the item is already serialized. */
+export interface NewMessage {
+  threadId: string;
+  role: string;
+  content: string;
+  itemJson: string | null;
+  createdAt: number;
+  parentEntryId: number | null;
+}
+
+/** Inserts a message and makes it the thread's current leaf; the seed's two statements. Returns its id. */
+export function insertAsLeaf(db: SqlDriver, m: NewMessage): number {
+  const row = db.all(
+    `INSERT INTO messages(thread_id, role, content, item_json, created_at, parent_entry_id)
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6
+     RETURNING id`,
+    [m.threadId, m.role, m.content, m.itemJson, m.createdAt, m.parentEntryId],
+  )[0];
+  const id = num(row?.['id']);
+  db.run('UPDATE threads SET current_leaf_id = ?1 WHERE id = ?2', [id, m.threadId]);
+  return id;
+}
+
+/** The thread's current leaf; NOT_FOUND when the thread does not exist. */
+export function currentLeaf(db: SqlDriver, threadId: string): number | null {
+  const row = db.all('SELECT current_leaf_id FROM threads WHERE id = ?1', [threadId])[0];
+  if (!row) throw new StoreError('NOT_FOUND', `thread ${threadId} not found`, { details: { threadId } });
+  return numOrNull(row['current_leaf_id']);
+}
+
+/** The thread a message belongs to; NOT_FOUND when the message does not exist. */
+export function threadOfMessage(db: SqlDriver, messageId: number): string {
+  const row = db.all('SELECT thread_id FROM messages WHERE id = ?1', [messageId])[0];
+  if (!row) throw new StoreError('NOT_FOUND', `message ${messageId} not found`, { details: { messageId } });
+  return str(row['thread_id']);
+}
+
+/**
+ * The current branch, oldest first: the seed's recursive walk from current_leaf_id up through
+ * parent_entry_id, at most `limit` messages (the ones nearest the leaf).
+ */
+export function listBranch(db: SqlDriver, threadId: string, limit: number): MessageRecord[] {
+  return db
+    .all(
+      `WITH RECURSIVE
+         leaf_id AS (SELECT current_leaf_id FROM threads WHERE id = ?1),
+         ancestors AS (
+           SELECT ${COLUMNS}, 0 AS depth
+           FROM messages
+           WHERE id = (SELECT current_leaf_id FROM leaf_id)
+           UNION ALL
+           SELECT m.id, m.thread_id, m.role, m.content, m.item_json, m.created_at, m.parent_entry_id, a.depth + 1
+           FROM messages m
+           JOIN ancestors a ON m.id = a.parent_entry_id
+           WHERE a.depth < ?2
+         )
+       SELECT ${COLUMNS} FROM ancestors ORDER BY depth DESC`,
+      [threadId, limit - 1],
+    )
+    .map(toMessage);
+}
+
+/** Messages no other message names as its parent, in id order (the seed leaves the order open). */
+export function listLeaves(db: SqlDriver, threadId: string): MessageRecord[] {
+  return db
+    .all(
+      `SELECT m1.id, m1.thread_id, m1.role, m1.content, m1.item_json, m1.created_at, m1.parent_entry_id
+       FROM messages m1
+       LEFT JOIN messages m2 ON m1.id = m2.parent_entry_id
+       WHERE m1.thread_id = ?1 AND m2.id IS NULL
+       ORDER BY m1.id`,
+      [threadId],
+    )
+    .map(toMessage);
+}
+
+/** Deletes a thread's messages and resets its leaf; returns how many were deleted. */
+export function clearThreadMessages(db: SqlDriver, threadId: string): number {
+  db.run('UPDATE threads SET current_leaf_id = NULL WHERE id = ?1', [threadId]);
+  return db.run('DELETE FROM messages WHERE thread_id = ?1', [threadId]).changes;
+}

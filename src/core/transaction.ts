@@ -1,0 +1,34 @@
+import type { SqlDriver } from '../driver/port.js';
+
+/**
+ * Runs `fn` atomically. A SAVEPOINT opens a transaction when none is open and nests inside one
+ * that is, so the same operation works alone and inside the worker's group commit, where each call
+ * gets its own savepoint and one failing call rolls back only itself.
+ */
+export function atomically<T>(db: SqlDriver, fn: () => T): T {
+  const outermost = !db.inTransaction();
+  db.exec('SAVEPOINT store_op');
+  let result: T;
+  try {
+    result = fn();
+  } catch (error) {
+    // SQLite may already have rolled the whole transaction back (a full disk, say); then there is
+    // no savepoint left to return to.
+    if (db.inTransaction()) {
+      try {
+        db.exec('ROLLBACK TO store_op; RELEASE store_op');
+      } catch {
+        if (outermost && db.inTransaction()) db.exec('ROLLBACK');
+      }
+    }
+    throw error;
+  }
+  try {
+    db.exec('RELEASE store_op');
+  } catch (error) {
+    // A failed commit can leave the transaction open; end it so the connection stays usable.
+    if (outermost && db.inTransaction()) db.exec('ROLLBACK');
+    throw error;
+  }
+  return result;
+}

@@ -1,0 +1,145 @@
+/**
+ * The public record types. Field names are the seed's in camelCase; timestamps are Unix seconds and
+ * enum values are the seed's snake_case strings, so a database file moves between this store and the
+ * Rust one unchanged. Every record is plain data that survives structured clone.
+ */
+
+/** Any JSON value. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Lifecycle status of a conversation thread. */
+export type ThreadStatus = 'running' | 'idle' | 'completed' | 'failed' | 'paused' | 'archived';
+
+/** How a session was started. */
+export type SessionSource = 'interactive' | 'resume' | 'fork' | 'api' | 'unknown';
+
+/** Status of a background job. */
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** Lifecycle status of a thread goal. */
+export type ThreadGoalStatus =
+  | 'active'
+  | 'paused'
+  | 'blocked'
+  | 'usage_limited'
+  | 'budget_limited'
+  | 'complete';
+
+/** Metadata of one conversation thread (table `threads`; `name` is the column `title`). */
+export interface ThreadMetadata {
+  id: string;
+  rolloutPath: string | null;
+  preview: string;
+  ephemeral: boolean;
+  modelProvider: string;
+  createdAt: number;
+  updatedAt: number;
+  status: ThreadStatus;
+  path: string | null;
+  cwd: string;
+  cliVersion: string;
+  source: SessionSource;
+  name: string | null;
+  sandboxPolicy: string | null;
+  approvalMode: string | null;
+  archived: boolean;
+  archivedAt: number | null;
+  gitSha: string | null;
+  gitBranch: string | null;
+  gitOriginUrl: string | null;
+  memoryMode: string | null;
+  /** The message the current branch ends at. Moved by appendMessage, forkAtMessage and setCurrentLeafId. */
+  currentLeafId: number | null;
+}
+
+/**
+ * What upsertThread takes: the seed's required fields, with every nullable one optional (default null,
+ * `archived` defaults to false). `currentLeafId` is ignored, as in the seed: the message operations own it.
+ */
+export type ThreadInput = Pick<
+  ThreadMetadata,
+  | 'id'
+  | 'preview'
+  | 'ephemeral'
+  | 'modelProvider'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'status'
+  | 'cwd'
+  | 'cliVersion'
+  | 'source'
+> &
+  Partial<Omit<ThreadMetadata, 'id' | 'preview' | 'ephemeral' | 'modelProvider' | 'createdAt' | 'updatedAt' | 'status' | 'cwd' | 'cliVersion' | 'source'>>;
+
+/** One message; messages form a tree through `parentEntryId`. */
+export interface MessageRecord {
+  id: number;
+  threadId: string;
+  role: string;
+  content: string;
+  item: JsonValue | null;
+  createdAt: number;
+  parentEntryId: number | null;
+}
+
+/** A named snapshot of a thread's state. */
+export interface CheckpointRecord {
+  threadId: string;
+  checkpointId: string;
+  state: JsonValue;
+  createdAt: number;
+}
+
+/** Persisted state of a background job. */
+export interface JobStateRecord {
+  id: string;
+  name: string;
+  status: JobStatus;
+  /** Percent complete, an integer from 0 to 100. */
+  progress: number | null;
+  detail: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The goal attached to a thread, with its token and time accounting. */
+export interface ThreadGoalRecord {
+  threadId: string;
+  goalId: string;
+  objective: string;
+  status: ThreadGoalStatus;
+  tokenBudget: number | null;
+  tokensUsed: number;
+  timeUsedSeconds: number;
+  continuationCount: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A tool registered for one thread. */
+export interface DynamicToolRecord {
+  position: number;
+  name: string;
+  description: string | null;
+  inputSchema: JsonValue;
+}
+
+/** Filters of listThreads. */
+export interface ThreadListFilters {
+  /** Include archived threads. Default false. */
+  includeArchived?: boolean;
+  /** At most this many threads. Default 50. */
+  limit?: number;
+}
+
+/** What the core knows about itself; the browser client adds storage facts to it. */
+export interface CoreInfo {
+  /** The SQLite library version, from `sqlite_version()`. */
+  sqliteVersion: string;
+  /** PRAGMA user_version of the open database. */
+  schemaVersion: number;
+  /** Live entries in the session index map. */
+  sessionIndexEntries: number;
+  /** Session-index lines that were torn or not valid entries, skipped when the file was read. */
+  sessionIndexSkippedLines: number;
+}
