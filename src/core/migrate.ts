@@ -40,6 +40,12 @@ export function migrate(db: SqlDriver, list: readonly Migration[] = migrations):
   assertMigrationOrder(list);
   const latest = list.length;
   const current = readUserVersion(db);
+  if (!Number.isInteger(current) || current < 0) {
+    // user_version is a signed 32-bit field; the Rust store reads it as u32 and refuses a negative one.
+    throw new StoreError('MIGRATION_FAILED', `the database has an invalid schema version ${current}`, {
+      details: { databaseVersion: current, supportedVersion: latest },
+    });
+  }
   if (current > latest) {
     throw new StoreError(
       'SCHEMA_TOO_NEW',

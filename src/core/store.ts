@@ -77,7 +77,7 @@ export class StateStore {
   }
 
   /** Runs one operation: refuses a closed store and turns every failure into a StoreError. */
-  private op<T>(name: string, fn: () => T): T {
+  #op<T>(name: string, fn: () => T): T {
     if (this.closed) throw new StoreError('CLOSED', `${name}: the store is closed`);
     try {
       return fn();
@@ -86,20 +86,20 @@ export class StateStore {
     }
   }
 
-  private now(): number {
+  #now(): number {
     return v.integer(this.clock(), 'clock()');
   }
 
   /** Where the database lives (":memory:" for an in-memory store). */
   dbPath(): string {
-    return this.op('dbPath', () => this.path);
+    return this.#op('dbPath', () => this.path);
   }
 
   // --- threads ---------------------------------------------------------------------------------
 
   /** Inserts or updates a thread and appends its name to the session index. It never moves currentLeafId. */
   upsertThread(thread: ThreadInput): void {
-    this.op('upsertThread', () => {
+    this.#op('upsertThread', () => {
       const t = validateThread(thread);
       atomically(this.db, () => {
         upsertThreadRow(this.db, t);
@@ -110,25 +110,25 @@ export class StateStore {
 
   /** One thread, or null. */
   getThread(id: string): ThreadMetadata | null {
-    return this.op('getThread', () => getThreadRow(this.db, v.nonEmpty(id, 'id')));
+    return this.#op('getThread', () => getThreadRow(this.db, v.nonEmpty(id, 'id')));
   }
 
   /** Threads by most recent update; archived ones only with `includeArchived`. Default limit 50. */
   listThreads(filters?: ThreadListFilters): ThreadMetadata[] {
-    return this.op('listThreads', () => listThreadRows(this.db, filters));
+    return this.#op('listThreads', () => listThreadRows(this.db, filters));
   }
 
   /** Archives a thread: archived, archivedAt = now, status "archived". NOT_FOUND if it does not exist. */
   markArchived(id: string): void {
-    this.op('markArchived', () => {
+    this.#op('markArchived', () => {
       const threadId = v.nonEmpty(id, 'id');
-      updateThread(this.db, threadId, "UPDATE threads SET archived = 1, archived_at = ?2, status = 'archived' WHERE id = ?1", [threadId, this.now()]);
+      updateThread(this.db, threadId, "UPDATE threads SET archived = 1, archived_at = ?2, status = 'archived' WHERE id = ?1", [threadId, this.#now()]);
     });
   }
 
   /** Unarchives a thread; a status left at "archived" becomes "idle". NOT_FOUND if it does not exist. */
   markUnarchived(id: string): void {
-    this.op('markUnarchived', () => {
+    this.#op('markUnarchived', () => {
       const threadId = v.nonEmpty(id, 'id');
       updateThread(
         this.db,
@@ -141,14 +141,14 @@ export class StateStore {
 
   /** Deletes a thread with its messages, checkpoints, tools and goal. Deleting a missing thread is a no-op. */
   deleteThread(id: string): void {
-    this.op('deleteThread', () => {
+    this.#op('deleteThread', () => {
       this.db.run('DELETE FROM threads WHERE id = ?1', [v.nonEmpty(id, 'id')]);
     });
   }
 
   /** Sets (or with null clears) a thread's memory mode. NOT_FOUND if the thread does not exist. */
   setThreadMemoryMode(id: string, mode: string | null): void {
-    this.op('setThreadMemoryMode', () => {
+    this.#op('setThreadMemoryMode', () => {
       const threadId = v.nonEmpty(id, 'id');
       updateThread(this.db, threadId, 'UPDATE threads SET memory_mode = ?2 WHERE id = ?1', [threadId, v.optionalText(mode, 'mode')]);
     });
@@ -156,14 +156,14 @@ export class StateStore {
 
   /** A thread's memory mode; null when unset or when the thread does not exist. */
   getThreadMemoryMode(id: string): string | null {
-    return this.op('getThreadMemoryMode', () => getThreadRow(this.db, v.nonEmpty(id, 'id'))?.memoryMode ?? null);
+    return this.#op('getThreadMemoryMode', () => getThreadRow(this.db, v.nonEmpty(id, 'id'))?.memoryMode ?? null);
   }
 
   // --- goals -----------------------------------------------------------------------------------
 
   /** Inserts or replaces a thread's goal. NOT_FOUND if the thread does not exist. */
   upsertThreadGoal(goal: ThreadGoalRecord): void {
-    this.op('upsertThreadGoal', () => {
+    this.#op('upsertThreadGoal', () => {
       const g = validateGoal(goal);
       atomically(this.db, () => {
         requireThread(this.db, g.threadId);
@@ -177,7 +177,7 @@ export class StateStore {
    * only moves forward. Returns the goal, or null when the thread has no goal (none is created).
    */
   recordThreadGoalUsage(threadId: string, tokenDelta: number, timeDeltaSeconds: number, now: number): ThreadGoalRecord | null {
-    return this.op('recordThreadGoalUsage', () => {
+    return this.#op('recordThreadGoalUsage', () => {
       const params = [v.nonEmpty(threadId, 'threadId'), v.integer(tokenDelta, 'tokenDelta'), v.integer(timeDeltaSeconds, 'timeDeltaSeconds'), v.integer(now, 'now')];
       return atomically(this.db, () =>
         accrueGoal(
@@ -194,7 +194,7 @@ export class StateStore {
 
   /** Adds one to a goal's durable continuation count; updatedAt only moves forward. Null without a goal. */
   recordThreadGoalContinuation(threadId: string, now: number): ThreadGoalRecord | null {
-    return this.op('recordThreadGoalContinuation', () => {
+    return this.#op('recordThreadGoalContinuation', () => {
       const id = v.nonEmpty(threadId, 'threadId');
       const at = v.integer(now, 'now');
       return atomically(this.db, () =>
@@ -210,19 +210,19 @@ export class StateStore {
 
   /** A thread's goal, or null. */
   getThreadGoal(threadId: string): ThreadGoalRecord | null {
-    return this.op('getThreadGoal', () => getGoalRow(this.db, v.nonEmpty(threadId, 'threadId')));
+    return this.#op('getThreadGoal', () => getGoalRow(this.db, v.nonEmpty(threadId, 'threadId')));
   }
 
   /** Deletes a thread's goal; true if there was one. */
   deleteThreadGoal(threadId: string): boolean {
-    return this.op('deleteThreadGoal', () => this.db.run('DELETE FROM thread_goals WHERE thread_id = ?1', [v.nonEmpty(threadId, 'threadId')]).changes > 0);
+    return this.#op('deleteThreadGoal', () => this.db.run('DELETE FROM thread_goals WHERE thread_id = ?1', [v.nonEmpty(threadId, 'threadId')]).changes > 0);
   }
 
   // --- messages --------------------------------------------------------------------------------
 
   /** Every message of a thread that has no child: the ends of all its branches, in id order. */
   listLeafMessages(threadId: string): MessageRecord[] {
-    return this.op('listLeafMessages', () => listLeaves(this.db, v.nonEmpty(threadId, 'threadId')));
+    return this.#op('listLeafMessages', () => listLeaves(this.db, v.nonEmpty(threadId, 'threadId')));
   }
 
   /**
@@ -230,7 +230,7 @@ export class StateStore {
    * does not exist, or the message belongs to another thread.
    */
   setCurrentLeafId(threadId: string, messageId: number): void {
-    this.op('setCurrentLeafId', () => {
+    this.#op('setCurrentLeafId', () => {
       const tid = v.nonEmpty(threadId, 'threadId');
       const mid = v.messageId(messageId, 'messageId');
       atomically(this.db, () => {
@@ -245,7 +245,7 @@ export class StateStore {
 
   /** Replaces all of a thread's tools in one transaction. NOT_FOUND if the thread does not exist. */
   persistDynamicTools(threadId: string, tools: DynamicToolRecord[]): void {
-    this.op('persistDynamicTools', () => {
+    this.#op('persistDynamicTools', () => {
       const tid = v.nonEmpty(threadId, 'threadId');
       const rows = validateTools(tools);
       atomically(this.db, () => {
@@ -257,7 +257,7 @@ export class StateStore {
 
   /** A thread's tools by position. */
   getDynamicTools(threadId: string): DynamicToolRecord[] {
-    return this.op('getDynamicTools', () => listToolRows(this.db, v.nonEmpty(threadId, 'threadId')));
+    return this.#op('getDynamicTools', () => listToolRows(this.db, v.nonEmpty(threadId, 'threadId')));
   }
 
   /**
@@ -265,17 +265,17 @@ export class StateStore {
    * transaction. Returns its id. NOT_FOUND if the thread does not exist.
    */
   appendMessage(threadId: string, role: string, content: string, item?: unknown): number {
-    return this.op('appendMessage', () => {
+    return this.#op('appendMessage', () => {
       const tid = v.nonEmpty(threadId, 'threadId');
       const message = { role: v.nonEmpty(role, 'role'), content: v.text(content, 'content'), itemJson: v.optionalJson(item, 'item') };
-      const createdAt = this.now();
+      const createdAt = this.#now();
       return atomically(this.db, () => insertAsLeaf(this.db, { threadId: tid, ...message, createdAt, parentEntryId: currentLeaf(this.db, tid) }));
     });
   }
 
   /** The current branch, oldest first: at most `limit` (default 500) messages ending at the current leaf. */
   listMessages(threadId: string, limit?: number): MessageRecord[] {
-    return this.op('listMessages', () => listBranch(this.db, v.nonEmpty(threadId, 'threadId'), v.limit(limit, 'limit', 500)));
+    return this.#op('listMessages', () => listBranch(this.db, v.nonEmpty(threadId, 'threadId'), v.limit(limit, 'limit', 500)));
   }
 
   /**
@@ -283,17 +283,17 @@ export class StateStore {
    * leaf. Returns its id. NOT_FOUND if the message does not exist.
    */
   forkAtMessage(messageId: number, role: string, content: string, item?: unknown): number {
-    return this.op('forkAtMessage', () => {
+    return this.#op('forkAtMessage', () => {
       const parent = v.messageId(messageId, 'messageId');
       const message = { role: v.nonEmpty(role, 'role'), content: v.text(content, 'content'), itemJson: v.optionalJson(item, 'item') };
-      const createdAt = this.now();
+      const createdAt = this.#now();
       return atomically(this.db, () => insertAsLeaf(this.db, { threadId: threadOfMessage(this.db, parent), ...message, createdAt, parentEntryId: parent }));
     });
   }
 
   /** Deletes every message of a thread and resets its leaf; returns how many. NOT_FOUND if the thread does not exist. */
   clearMessages(threadId: string): number {
-    return this.op('clearMessages', () => {
+    return this.#op('clearMessages', () => {
       const tid = v.nonEmpty(threadId, 'threadId');
       return atomically(this.db, () => {
         requireThread(this.db, tid);
@@ -306,12 +306,12 @@ export class StateStore {
 
   /** Saves or overwrites a named checkpoint, stamped now. NOT_FOUND if the thread does not exist. */
   saveCheckpoint(threadId: string, checkpointId: string, state: unknown): void {
-    this.op('saveCheckpoint', () => {
+    this.#op('saveCheckpoint', () => {
       const tid = v.nonEmpty(threadId, 'threadId');
       const cid = v.nonEmpty(checkpointId, 'checkpointId');
       if (state === undefined) throw new StoreError('INVALID_ARGUMENT', 'state is required', { details: { field: 'state' } });
       const stateJson = v.json(state, 'state');
-      const now = this.now();
+      const now = this.#now();
       atomically(this.db, () => {
         requireThread(this.db, tid);
         saveCheckpointRow(this.db, tid, cid, stateJson, now);
@@ -321,19 +321,19 @@ export class StateStore {
 
   /** A checkpoint by id, or without an id the latest one (the last written wins a tie). Null if none. */
   loadCheckpoint(threadId: string, checkpointId?: string | null): CheckpointRecord | null {
-    return this.op('loadCheckpoint', () =>
+    return this.#op('loadCheckpoint', () =>
       loadCheckpointRow(this.db, v.nonEmpty(threadId, 'threadId'), checkpointId === undefined || checkpointId === null ? null : v.nonEmpty(checkpointId, 'checkpointId')),
     );
   }
 
   /** A thread's checkpoints, newest first. Default limit 100. */
   listCheckpoints(threadId: string, limit?: number): CheckpointRecord[] {
-    return this.op('listCheckpoints', () => listCheckpointRows(this.db, v.nonEmpty(threadId, 'threadId'), v.limit(limit, 'limit', 100)));
+    return this.#op('listCheckpoints', () => listCheckpointRows(this.db, v.nonEmpty(threadId, 'threadId'), v.limit(limit, 'limit', 100)));
   }
 
   /** Deletes one checkpoint; deleting a missing one is a no-op. */
   deleteCheckpoint(threadId: string, checkpointId: string): void {
-    this.op('deleteCheckpoint', () => {
+    this.#op('deleteCheckpoint', () => {
       this.db.run('DELETE FROM checkpoints WHERE thread_id = ?1 AND checkpoint_id = ?2', [v.nonEmpty(threadId, 'threadId'), v.nonEmpty(checkpointId, 'checkpointId')]);
     });
   }
@@ -342,7 +342,7 @@ export class StateStore {
 
   /** Inserts or updates a job. */
   upsertJob(job: JobStateRecord): void {
-    this.op('upsertJob', () => {
+    this.#op('upsertJob', () => {
       const j = validateJob(job);
       atomically(this.db, () => upsertJobRow(this.db, j));
     });
@@ -350,17 +350,17 @@ export class StateStore {
 
   /** One job, or null. */
   getJob(id: string): JobStateRecord | null {
-    return this.op('getJob', () => getJobRow(this.db, v.nonEmpty(id, 'id')));
+    return this.#op('getJob', () => getJobRow(this.db, v.nonEmpty(id, 'id')));
   }
 
   /** Jobs by most recent update. Default limit 100. */
   listJobs(limit?: number): JobStateRecord[] {
-    return this.op('listJobs', () => listJobRows(this.db, v.limit(limit, 'limit', 100)));
+    return this.#op('listJobs', () => listJobRows(this.db, v.limit(limit, 'limit', 100)));
   }
 
   /** Deletes a job; deleting a missing one is a no-op. */
   deleteJob(id: string): void {
-    this.op('deleteJob', () => {
+    this.#op('deleteJob', () => {
       this.db.run('DELETE FROM jobs WHERE id = ?1', [v.nonEmpty(id, 'id')]);
     });
   }
@@ -369,12 +369,12 @@ export class StateStore {
 
   /** A thread's rollout path from the database, or null. */
   findRolloutPathById(id: string): string | null {
-    return this.op('findRolloutPathById', () => getThreadRow(this.db, v.nonEmpty(id, 'id'))?.rolloutPath ?? null);
+    return this.#op('findRolloutPathById', () => getThreadRow(this.db, v.nonEmpty(id, 'id'))?.rolloutPath ?? null);
   }
 
   /** Appends a line to the session index (the database is not touched). */
   appendThreadName(threadId: string, name: string | null, updatedAt: number, rolloutPath: string | null): void {
-    this.op('appendThreadName', () => {
+    this.#op('appendThreadName', () => {
       this.index.append({
         threadId: v.nonEmpty(threadId, 'threadId'),
         threadName: v.optionalText(name, 'name'),
@@ -386,12 +386,12 @@ export class StateStore {
 
   /** A thread's name from the session index, or null. */
   findThreadNameById(threadId: string): string | null {
-    return this.op('findThreadNameById', () => this.index.get(v.nonEmpty(threadId, 'threadId'))?.threadName ?? null);
+    return this.#op('findThreadNameById', () => this.index.get(v.nonEmpty(threadId, 'threadId'))?.threadName ?? null);
   }
 
   /** Names for many ids at once; every id asked for is a key, null when unknown or unnamed. */
   findThreadNamesByIds(ids: string[]): Record<string, string | null> {
-    return this.op('findThreadNamesByIds', () => {
+    return this.#op('findThreadNamesByIds', () => {
       const out: Record<string, string | null> = Object.create(null);
       v.list(ids, 'ids').forEach((id, i) => {
         const key = v.nonEmpty(id, `ids[${i}]`);
@@ -403,19 +403,19 @@ export class StateStore {
 
   /** The rollout path of the thread with this name (ASCII case-insensitive), the most recently updated if several. */
   findThreadPathByName(name: string): string | null {
-    return this.op('findThreadPathByName', () => this.index.findByName(v.text(name, 'name'))?.rolloutPath ?? null);
+    return this.#op('findThreadPathByName', () => this.index.findByName(v.text(name, 'name'))?.rolloutPath ?? null);
   }
 
   /** Rewrites the session index with only the last line of each thread. Returns the line counts before and after. */
   compactSessionIndex(): { before: number; after: number } {
-    return this.op('compactSessionIndex', () => this.index.compact());
+    return this.#op('compactSessionIndex', () => this.index.compact());
   }
 
   // --- the store itself ------------------------------------------------------------------------
 
   /** SQLite version, schema version and session-index counts. */
   info(): CoreInfo {
-    return this.op('info', () => ({
+    return this.#op('info', () => ({
       sqliteVersion: String(this.db.all('SELECT sqlite_version() AS v')[0]?.['v'] ?? ''),
       schemaVersion: Number(this.db.all('PRAGMA user_version')[0]?.['user_version'] ?? 0),
       sessionIndexEntries: this.index.size,

@@ -100,8 +100,8 @@ export function list(value: unknown, field: string): unknown[] {
   return value;
 }
 
-// serde_json, which the Rust store reads these columns with, refuses nesting deeper than 128.
-const MAX_JSON_DEPTH = 128;
+// serde_json, which the Rust store reads these columns with, refuses 128 levels of nesting.
+const MAX_JSON_DEPTH = 127;
 
 function checkJson(value: unknown, path: string, depth: number, seen: Set<object>): void {
   switch (typeof value) {

@@ -1,0 +1,15 @@
+/**
+ * The whole contract suite: importing this registers every case. Each target (Vitest in Node, a
+ * Chromium page through the worker) imports it and runs `contractCases` against its own stores.
+ */
+import './cases/threads.js';
+import './cases/goals.js';
+import './cases/messages.js';
+import './cases/tools.js';
+import './cases/checkpoints.js';
+import './cases/jobs.js';
+import './cases/session-index.js';
+import './cases/lifecycle.js';
+
+export { contractCases } from './harness.js';
+export type { ContractCase, ContractStore, ContractTarget } from './harness.js';
