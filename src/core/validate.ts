@@ -103,6 +103,19 @@ export function list(value: unknown, field: string): unknown[] {
 // serde_json, which the Rust store reads these columns with, refuses 128 levels of nesting.
 const MAX_JSON_DEPTH = 127;
 
+/**
+ * The key of the stand-in the browser client sends for a value structured clone cannot carry (a
+ * function, a symbol), so that the worker refuses it with the same field as the core does in Node.
+ */
+export const UNCLONEABLE = '@@agent-state-store/uncloneable';
+
+/** Built-ins that JSON.stringify would silently turn into something else ({} or a string). */
+function builtinKind(value: object): string | null {
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value.constructor?.name ?? 'object with toJSON';
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  return tag === 'Object' ? null : tag;
+}
+
 function checkJson(value: unknown, path: string, depth: number, seen: Set<object>): void {
   switch (typeof value) {
     case 'string':
@@ -121,10 +134,12 @@ function checkJson(value: unknown, path: string, depth: number, seen: Set<object
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) checkJson(value[i], `${path}[${i}]`, depth + 1, seen);
       } else {
-        const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null) {
-          throw invalid(path, `is a ${proto?.constructor?.name ?? 'non-plain object'}, not plain JSON`);
-        }
+        const marker = (value as Record<string, unknown>)[UNCLONEABLE];
+        if (typeof marker === 'string') throw invalid(path, `is ${marker}, which JSON cannot represent`);
+        const kind = builtinKind(value);
+        if (kind) throw invalid(path, `is a ${kind}, not plain JSON`);
+        // Any other object (a class instance) is stored as its own enumerable data, which is exactly
+        // what both JSON.stringify and the structured clone into the worker keep of it.
         for (const key of Object.keys(value)) {
           if (!key.isWellFormed()) throw invalid(path, 'has a key with a lone surrogate');
           checkJson((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1, seen);

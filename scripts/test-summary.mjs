@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Sums the JSON reports of Vitest and Playwright into the one line CI reads: "N passed, N failed, N skipped".
+// A report that is missing (its runner never ran) counts as one failure, so a broken run cannot look green.
+import { existsSync, readFileSync } from 'node:fs';
+
+const reports = {
+  'test-results/unit.json': (r) => ({ passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests }),
+  'test-results/e2e.json': (r) => ({ passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected, skipped: r.stats.skipped }),
+};
+
+const total = { passed: 0, failed: 0, skipped: 0 };
+for (const [file, count] of Object.entries(reports)) {
+  if (!existsSync(file)) {
+    console.log(`${file}: missing (that runner did not finish)`);
+    total.failed += 1;
+    continue;
+  }
+  const c = count(JSON.parse(readFileSync(file, 'utf8')));
+  console.log(`${file}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);
+  for (const k of Object.keys(total)) total[k] += c[k];
+}
+console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);

@@ -1,0 +1,178 @@
+import * as Comlink from 'comlink';
+import { StoreError } from '../core/errors.js';
+import { UNCLONEABLE } from '../core/validate.js';
+import type { StateStore } from '../core/store.js';
+import { installErrorTransfer, type Durability, type StoreInfo, type VfsChoice } from '../protocol.js';
+import type { WorkerApi } from '../../worker/api.js';
+
+/** Options of openStateStore. */
+export interface OpenStateStoreOptions {
+  /** The store's name: its OPFS directory, pool and snapshot key. Default "default". */
+  name?: string;
+  /** Where the database lives. Default `auto`: OPFS through `opfs-sahpool`, or memory with IndexedDB snapshots where OPFS is unavailable. */
+  vfs?: VfsChoice;
+  /** Default `strict`: a write resolves only after its commit is flushed. */
+  durability?: Durability;
+  /** A worker running `agent-state-store/worker`, for apps that host it themselves. Default: the package's own. */
+  worker?: Worker;
+}
+
+// What the worker serves: StateStore's methods less the ones the client owns.
+type ServedName = Exclude<
+  { [K in keyof StateStore]: StateStore[K] extends (...args: never[]) => unknown ? K : never }[keyof StateStore],
+  'close' | 'info'
+>;
+
+/** StateStore's operations as the page calls them: the same arguments, Promises of the same results. */
+export type StoreOperations = {
+  [K in ServedName]: StateStore[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+};
+
+/** The store a page holds: every operation of the contract, plus what only the browser knows. */
+export interface StateStoreClient extends StoreOperations {
+  /** SQLite version, VFS, durability, database size, storage estimate, persistence, session-index health. */
+  info(): Promise<StoreInfo>;
+  /** Asks the browser to keep this origin's storage under pressure (navigator.storage.persist()). */
+  requestPersistence(): Promise<boolean>;
+  /** Commits what is pending, closes the database and ends the worker. Every later call fails with CLOSED. */
+  close(): Promise<void>;
+}
+
+let errorsInstalled = false;
+
+/** A copy of `value` with every function and symbol replaced by a marker the store's validation refuses by name. */
+function standInsForUncloneable(value: unknown, seen = new Map<object, unknown>()): unknown {
+  if (typeof value === 'function') return { [UNCLONEABLE]: 'a function' };
+  if (typeof value === 'symbol') return { [UNCLONEABLE]: 'a symbol' };
+  if (typeof value !== 'object' || value === null) return value;
+  if (seen.has(value)) return seen.get(value);
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    seen.set(value, copy);
+    for (const item of value) copy.push(standInsForUncloneable(item, seen));
+    return copy;
+  }
+  if (Object.prototype.toString.call(value) !== '[object Object]') return value;
+  const copy: Record<string, unknown> = {};
+  seen.set(value, copy);
+  for (const [key, item] of Object.entries(value)) copy[key] = standInsForUncloneable(item, seen);
+  return copy;
+}
+
+const PING_INTERVAL_MS = 100;
+const START_TIMEOUT_MS = 30_000;
+
+/**
+ * A message sent before the worker's code has started listening is lost when that code starts
+ * asynchronously (a host worker that awaits something first), so ping until one is answered.
+ */
+async function waitUntilListening(remote: Comlink.Remote<WorkerApi>, failed: Promise<never>): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const answered = await Promise.race([remote.ping(), new Promise<false>((r) => setTimeout(() => r(false), PING_INTERVAL_MS)), failed]);
+    if (answered) return;
+  }
+  throw new StoreError('STORAGE', `the store worker did not answer within ${START_TIMEOUT_MS / 1000} s`);
+}
+
+function defaultWorker(): Worker {
+  // A literal `new Worker(new URL(…), …)` so that the consumer's bundler finds and bundles the worker.
+  return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'agent-state-store' });
+}
+
+function checkOptions(options: OpenStateStoreOptions): Required<Omit<OpenStateStoreOptions, 'worker'>> {
+  const name = options.name ?? 'default';
+  if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
+    throw new StoreError('INVALID_ARGUMENT', 'name must be 1–64 letters, digits, ".", "_" or "-"', { details: { field: 'name' } });
+  }
+  const vfs = options.vfs ?? 'auto';
+  if (!['auto', 'opfs-sahpool', 'opfs', 'memory'].includes(vfs)) {
+    throw new StoreError('INVALID_ARGUMENT', `vfs must be auto, opfs-sahpool, opfs or memory; got ${String(vfs)}`, { details: { field: 'vfs' } });
+  }
+  const durability = options.durability ?? 'strict';
+  if (durability !== 'strict' && durability !== 'relaxed') {
+    throw new StoreError('INVALID_ARGUMENT', `durability must be strict or relaxed; got ${String(durability)}`, { details: { field: 'durability' } });
+  }
+  return { name, vfs, durability };
+}
+
+/**
+ * Opens a persistent store in a Web Worker and returns its typed client.
+ *
+ * @example
+ * const store = await openStateStore({ name: 'chat' });
+ * await store.upsertThread({ id: 't1', preview: '', ephemeral: false, modelProvider: 'openai',
+ *   createdAt: 1, updatedAt: 1, status: 'idle', cwd: '/', cliVersion: '1.0', source: 'api' });
+ * await store.appendMessage('t1', 'user', 'Hello!');
+ */
+export async function openStateStore(options: OpenStateStoreOptions = {}): Promise<StateStoreClient> {
+  const settings = checkOptions(options);
+  if (!errorsInstalled) {
+    installErrorTransfer(Comlink.transferHandlers as never);
+    errorsInstalled = true;
+  }
+  const worker = options.worker ?? defaultWorker();
+  const remote = Comlink.wrap<WorkerApi>(worker);
+  // A worker that fails to load never answers; surface its error instead of hanging.
+  const failedToLoad = new Promise<never>((_, reject) => {
+    worker.addEventListener('error', (event) => reject(new StoreError('STORAGE', `the store worker failed to start: ${event.message || 'load error'}`)), { once: true });
+  });
+  let opened;
+  try {
+    await waitUntilListening(remote, failedToLoad);
+    opened = await Promise.race([remote.open(settings), failedToLoad]);
+  } catch (error) {
+    worker.terminate();
+    throw error instanceof StoreError ? error : new StoreError('STORAGE', String(error), { cause: error });
+  }
+
+  let closed = false;
+  const guard = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    if (closed) throw new StoreError('CLOSED', `${name}: the store is closed`);
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError('STORAGE', `${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  };
+  const call = async (method: string, args: unknown[]): Promise<unknown> => {
+    try {
+      return await remote.call(method, args);
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'DataCloneError')) throw error;
+      // postMessage refused a value structured clone cannot copy. Send stand-ins instead, so that the
+      // store's own validation names the field, exactly as it does in Node.
+      try {
+        return await remote.call(method, standInsForUncloneable(args) as unknown[]);
+      } catch (retryError) {
+        if (!(retryError instanceof Error && retryError.name === 'DataCloneError')) throw retryError;
+        throw new StoreError('INVALID_ARGUMENT', `${method}: an argument cannot be sent to the worker (${retryError.message})`, { cause: retryError });
+      }
+    }
+  };
+
+  const onPageHide = () => void remote.flush().catch(() => {});
+  globalThis.addEventListener?.('pagehide', onPageHide);
+
+  const client: Record<string, unknown> = {};
+  for (const method of opened.methods) {
+    client[method] = (...args: unknown[]) => guard(method, () => call(method, args));
+  }
+  Object.assign(client, {
+    info: () => guard('info', () => remote.info()),
+    requestPersistence: () => guard('requestPersistence', async () => (await navigator.storage?.persist?.()) ?? false),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      globalThis.removeEventListener?.('pagehide', onPageHide);
+      try {
+        await remote.close();
+      } finally {
+        remote[Comlink.releaseProxy]();
+        worker.terminate();
+      }
+    },
+  } satisfies Pick<StateStoreClient, 'info' | 'requestPersistence' | 'close'>);
+  return client as unknown as StateStoreClient;
+}

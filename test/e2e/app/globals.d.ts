@@ -1,0 +1,12 @@
+import type { openStateStore as Open, StoreError as StoreErrorClass } from 'agent-state-store';
+
+declare global {
+  interface Window {
+    openStateStore: typeof Open;
+    StoreError: typeof StoreErrorClass;
+    runContractCase(name: string): Promise<void>;
+    workerWithoutOpfs(): Worker;
+    ownWorker(): Worker;
+    readStoreFile(storeName: string, file: string): Promise<string | null>;
+  }
+}

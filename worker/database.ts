@@ -1,0 +1,197 @@
+import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
+import { get as idbGet, set as idbSet } from 'idb-keyval';
+import { oo1Driver, type Oo1Database } from '../src/driver/oo1.js';
+import { memoryTextFile } from '../src/driver/memory-file.js';
+import type { SqlDriver, TextFile } from '../src/driver/port.js';
+import { StoreError } from '../src/core/errors.js';
+import type { ActiveVfs, WorkerOpenOptions } from '../src/protocol.js';
+import { openOpfsTextFile } from './opfs-text-file.js';
+
+/**
+ * Boots sqlite-wasm inside the worker and opens the database on the chosen storage: the
+ * `opfs-sahpool` VFS by default, the `opfs` VFS when asked (it needs cross-origin isolation), or
+ * memory with snapshots in IndexedDB when OPFS cannot be used.
+ */
+
+export type Sqlite3 = Awaited<ReturnType<typeof sqlite3InitModule>>;
+type Oo1DB = InstanceType<Sqlite3['oo1']['DB']>;
+
+let engine: Promise<Sqlite3> | undefined;
+
+/** Loads the wasm module once per worker. */
+export function loadEngine(): Promise<Sqlite3> {
+  engine ??= (sqlite3InitModule as unknown as (config: object) => Promise<Sqlite3>)({ print: () => {}, printErr: () => {} });
+  return engine;
+}
+
+/** An opened database with everything the worker needs to run and describe it. */
+export interface OpenedDatabase {
+  vfs: ActiveVfs;
+  fallbackReason: string | null;
+  db: Oo1DB;
+  driver: SqlDriver;
+  sessionIndex: TextFile;
+  dbPath: string;
+  /** Called after every commit: memory mode schedules a snapshot. */
+  afterCommit(): void;
+  /** Writes a pending snapshot now (memory mode); a no-op on OPFS. */
+  flush(): Promise<void>;
+  /** Releases every OPFS handle; call after the database itself is closed. */
+  release(): Promise<void>;
+}
+
+const ROOT = 'agent-state-store';
+const SNAPSHOT_DELAY_MS = 250;
+
+function driverFor(sqlite3: Sqlite3, db: Oo1DB): SqlDriver {
+  return oo1Driver(db as unknown as Oo1Database, (d) => sqlite3.capi.sqlite3_get_autocommit(d.pointer as number) !== 0);
+}
+
+async function storeDirectory(name: string): Promise<FileSystemDirectoryHandle> {
+  const root = await navigator.storage.getDirectory();
+  const top = await root.getDirectoryHandle(ROOT, { create: true });
+  return top.getDirectoryHandle(name, { create: true });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Installs the pool VFS, retrying with backoff: a worker that just died (a closed tab, a terminated
+ * worker) releases its access handles a little later, and until then the install fails.
+ */
+async function installPool(sqlite3: Sqlite3, name: string) {
+  const delays = [50, 100, 200, 400, 800, 1600];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await sqlite3.installOpfsSAHPoolVfs({
+        name: `ass-${name}`,
+        directory: `/${ROOT}/${name}/.pool`,
+        initialCapacity: 6,
+        preserveOnInitFailure: true,
+        forceReinitIfPreviouslyFailed: true,
+      } as Parameters<Sqlite3['installOpfsSAHPoolVfs']>[0]);
+    } catch (error) {
+      const delay = delays[attempt];
+      if (delay === undefined) {
+        throw new StoreError('BUSY', `the store "${name}" is held by another tab or worker: ${(error as Error).message}`, { cause: error });
+      }
+      await sleep(delay);
+    }
+  }
+}
+
+async function openSahPool(sqlite3: Sqlite3, name: string): Promise<OpenedDatabase> {
+  const dir = await storeDirectory(name);
+  const pool = await installPool(sqlite3, name);
+  const file = await openOpfsTextFile(dir, 'session_index.jsonl');
+  const db = new pool.OpfsSAHPoolDb('/state.db') as unknown as Oo1DB;
+  return {
+    vfs: 'opfs-sahpool',
+    fallbackReason: null,
+    db,
+    driver: driverFor(sqlite3, db),
+    sessionIndex: file,
+    dbPath: `/${ROOT}/${name}/state.db`,
+    afterCommit() {},
+    async flush() {},
+    async release() {
+      file.close();
+      pool.pauseVfs();
+    },
+  };
+}
+
+async function openOpfs(sqlite3: Sqlite3, name: string): Promise<OpenedDatabase> {
+  const OpfsDb = (sqlite3.oo1 as { OpfsDb?: new (path: string, mode: string) => Oo1DB }).OpfsDb;
+  if (!OpfsDb) {
+    throw new StoreError('STORAGE', 'the "opfs" VFS is not available: the page must be cross-origin isolated (COOP/COEP) and the async proxy served');
+  }
+  const dir = await storeDirectory(name);
+  const file = await openOpfsTextFile(dir, 'session_index.jsonl');
+  const path = `/${ROOT}/${name}/state.db`;
+  const db = new OpfsDb(path, 'c');
+  return {
+    vfs: 'opfs', fallbackReason: null, db, driver: driverFor(sqlite3, db), sessionIndex: file, dbPath: path,
+    afterCommit() {},
+    async flush() {},
+    async release() {
+      file.close();
+    },
+  };
+}
+
+interface Snapshot {
+  bytes: Uint8Array;
+  sessionIndex: string;
+}
+
+async function openMemory(sqlite3: Sqlite3, name: string, reason: string | null): Promise<OpenedDatabase> {
+  const key = `${ROOT}:${name}:snapshot`;
+  const saved = await idbGet<Snapshot>(key).catch(() => undefined);
+  const db = new sqlite3.oo1.DB(':memory:', 'c');
+  if (saved?.bytes?.byteLength) {
+    const pointer = sqlite3.wasm.allocFromTypedArray(saved.bytes);
+    const { capi } = sqlite3;
+    const rc = capi.sqlite3_deserialize(db.pointer!, 'main', pointer, saved.bytes.byteLength, saved.bytes.byteLength, capi.SQLITE_DESERIALIZE_FREEONCLOSE | capi.SQLITE_DESERIALIZE_RESIZEABLE);
+    if (rc !== 0) throw new StoreError('STORAGE', `the IndexedDB snapshot could not be loaded (SQLite result code ${rc})`, { details: { resultCode: rc } });
+  }
+  const file = memoryTextFile(saved?.sessionIndex ?? '');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  const save = (): Promise<void> => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const snapshot: Snapshot = { bytes: sqlite3.capi.sqlite3_js_db_export(db), sessionIndex: file.content };
+    writing = writing.then(() => idbSet(key, snapshot));
+    return writing;
+  };
+  return {
+    vfs: 'memory',
+    fallbackReason: reason,
+    db,
+    driver: driverFor(sqlite3, db),
+    sessionIndex: file,
+    dbPath: `memory:${name}`,
+    afterCommit() {
+      if (timer === undefined) timer = setTimeout(() => void save(), SNAPSHOT_DELAY_MS);
+    },
+    async flush() {
+      if (timer !== undefined) await save();
+      await writing;
+    },
+    async release() {},
+  };
+}
+
+function opfsUnavailableReason(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Opens the database as the options ask; `auto` falls back to memory only when OPFS itself is unusable. */
+export async function openDatabase(sqlite3: Sqlite3, options: WorkerOpenOptions): Promise<OpenedDatabase> {
+  switch (options.vfs) {
+    case 'opfs-sahpool':
+      return openSahPool(sqlite3, options.name);
+    case 'opfs':
+      return openOpfs(sqlite3, options.name);
+    case 'memory':
+      return openMemory(sqlite3, options.name, 'memory was requested');
+    case 'auto': {
+      let reason: string;
+      try {
+        if (typeof navigator.storage?.getDirectory !== 'function') throw new Error('navigator.storage.getDirectory is not available');
+        await navigator.storage.getDirectory();
+        if (typeof FileSystemFileHandle === 'undefined' || !('createSyncAccessHandle' in FileSystemFileHandle.prototype)) {
+          throw new Error('FileSystemSyncAccessHandle is not available');
+        }
+      } catch (error) {
+        reason = opfsUnavailableReason(error);
+        return openMemory(sqlite3, options.name, reason);
+      }
+      // OPFS works here, so a failure now (another tab holds the pool, a full disk) is reported, not hidden by a fallback.
+      return openSahPool(sqlite3, options.name);
+    }
+  }
+}

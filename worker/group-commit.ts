@@ -1,0 +1,90 @@
+import type { SqlDriver } from '../src/driver/port.js';
+import { StoreError, toStoreError } from '../src/core/errors.js';
+
+/**
+ * Group commit. Calls are queued; the first one schedules a flush on the next macrotask, by which
+ * time every call that arrived meanwhile is queued too. The flush runs them all in one transaction,
+ * each in its own SAVEPOINT (the core's `atomically`), commits once, and only then settles their
+ * promises. A call that fails rolls back only its own savepoint. If the commit itself fails, or
+ * SQLite aborts the whole transaction mid-batch, the calls whose work was lost are rejected too.
+ */
+
+interface Pending {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private readonly channel = new MessageChannel();
+  /** Transactions committed. */
+  commits = 0;
+
+  constructor(
+    private readonly db: SqlDriver,
+    private readonly afterCommit: () => void,
+  ) {
+    // A MessageChannel hop is a macrotask without setTimeout's clamping.
+    this.channel.port1.onmessage = () => this.flush();
+  }
+
+  /** Queues a call; the promise settles after the transaction it ran in has committed. */
+  submit<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        this.channel.port2.postMessage(null);
+      }
+    });
+  }
+
+  /** Runs everything queued now (also used before close). */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const outcomes: Outcome[] = [];
+    let committedUpTo = 0;
+    this.db.exec('BEGIN');
+    for (const call of batch) {
+      try {
+        outcomes.push({ ok: true, value: call.run() });
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+      if (!this.db.inTransaction()) {
+        // SQLite rolled everything back (a full disk, say): the earlier calls' work is gone.
+        const cause = outcomes[outcomes.length - 1];
+        const lost = cause && !cause.ok ? toStoreError(cause.error, 'group commit') : new StoreError('STORAGE', 'the transaction was rolled back');
+        for (let i = committedUpTo; i < outcomes.length - 1; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: lost };
+        committedUpTo = outcomes.length;
+        this.db.exec('BEGIN');
+      }
+    }
+    try {
+      this.db.exec('COMMIT');
+      this.commits++;
+    } catch (error) {
+      if (this.db.inTransaction()) this.db.exec('ROLLBACK');
+      const failed = toStoreError(error, 'commit');
+      for (let i = committedUpTo; i < outcomes.length; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: failed };
+    }
+    this.afterCommit();
+    batch.forEach((call, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) call.resolve(outcome.value);
+      else call.reject(outcome.error);
+    });
+  }
+
+  /** Stops accepting the scheduler's wake-ups. */
+  dispose(): void {
+    this.channel.port1.close();
+  }
+}
