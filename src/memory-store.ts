@@ -1,8 +1,6 @@
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
-import type { Oo1Database } from './driver/oo1.js';
-import { oo1Driver } from './driver/oo1.js';
+import { deserializeInto, oo1Driver, type Oo1Database, type Oo1Engine } from './driver/oo1.js';
 import { memoryTextFile } from './driver/memory-file.js';
-import { StoreError } from './core/errors.js';
 import { StateStore } from './core/store.js';
 
 /** Options of createMemoryStore. */
@@ -22,25 +20,12 @@ let engine: Promise<Sqlite3> | undefined;
 
 function loadEngine(): Promise<Sqlite3> {
   // Route the engine's own diagnostics away from stderr: every failure reaches the caller as a StoreError.
-  engine ??= (sqlite3InitModule as unknown as (config: object) => Promise<Sqlite3>)({ print: () => {}, printErr: () => {} });
+  engine ??= (sqlite3InitModule as unknown as (config: object) => Promise<Sqlite3>)({ print: () => {}, printErr: () => {} }).then((sqlite3) => {
+    // oo1 also warns on every failed step; the failure itself reaches the caller as a StoreError.
+    (sqlite3 as unknown as { config: { warn: () => void } }).config.warn = () => {};
+    return sqlite3;
+  });
   return engine;
-}
-
-function deserializeInto(sqlite3: Sqlite3, db: InstanceType<Sqlite3['oo1']['DB']>, bytes: Uint8Array): void {
-  const { capi, wasm } = sqlite3;
-  const pointer = wasm.allocFromTypedArray(bytes);
-  const rc = capi.sqlite3_deserialize(
-    db.pointer!,
-    'main',
-    pointer,
-    bytes.byteLength,
-    bytes.byteLength,
-    capi.SQLITE_DESERIALIZE_FREEONCLOSE | capi.SQLITE_DESERIALIZE_RESIZEABLE,
-  );
-  if (rc !== 0) {
-    wasm.dealloc(pointer);
-    throw new StoreError('STORAGE', `could not load the database bytes (SQLite result code ${rc})`, { details: { resultCode: rc } });
-  }
 }
 
 /**
@@ -57,11 +42,12 @@ export async function createMemoryStore(options: MemoryStoreOptions = {}): Promi
   const db = new sqlite3.oo1.DB(':memory:', 'c');
   const file = memoryTextFile(options.sessionIndex ?? '');
   try {
-    if (options.bytes) deserializeInto(sqlite3, db, options.bytes);
-    const driver = oo1Driver(db as unknown as Oo1Database, (d) => sqlite3.capi.sqlite3_get_autocommit(d.pointer as number) !== 0);
+    const engine = sqlite3 as unknown as Oo1Engine;
+    if (options.bytes) deserializeInto(engine, db as unknown as Oo1Database, options.bytes);
+    const driver = oo1Driver(engine, db as unknown as Oo1Database);
     const store = StateStore.open({ db: driver, sessionIndex: file, ...(options.now ? { now: options.now } : {}) });
     return Object.assign(store, {
-      exportBytes: () => sqlite3.capi.sqlite3_js_db_export(db),
+      exportBytes: () => driver.serialize(),
       sessionIndexText: () => file.content,
     });
   } catch (error) {

@@ -6,3 +6,4 @@ export type { StoreErrorCode, StoreErrorDetails } from './errors.js';
 export { LATEST_SCHEMA_VERSION } from './migrate.js';
 export type * from './types.js';
 export type { SqlDriver, SqlRow, SqlValue, TextFile } from '../driver/port.js';
+export type { ImportOptions, ImportProgress, ImportResult } from './transfer.js';

@@ -6,7 +6,7 @@ import { parseStoredJson } from './validate.js';
 
 /** The `messages` table: a tree per thread, linked by parent_entry_id, walked from current_leaf_id. */
 
-const COLUMNS = 'id, thread_id, role, content, item_json, created_at, parent_entry_id';
+export const MESSAGE_COLUMNS = 'id, thread_id, role, content, item_json, created_at, parent_entry_id';
 
 /** Maps a `messages` row. */
 export function toMessage(row: SqlRow): MessageRecord {
@@ -68,7 +68,7 @@ export function listBranch(db: SqlDriver, threadId: string, limit: number): Mess
       `WITH RECURSIVE
          leaf_id AS (SELECT current_leaf_id FROM threads WHERE id = ?1),
          ancestors AS (
-           SELECT ${COLUMNS}, 0 AS depth
+           SELECT ${MESSAGE_COLUMNS}, 0 AS depth
            FROM messages
            WHERE id = (SELECT current_leaf_id FROM leaf_id)
            UNION ALL
@@ -77,10 +77,15 @@ export function listBranch(db: SqlDriver, threadId: string, limit: number): Mess
            JOIN ancestors a ON m.id = a.parent_entry_id
            WHERE a.depth < ?2
          )
-       SELECT ${COLUMNS} FROM ancestors ORDER BY depth DESC`,
+       SELECT ${MESSAGE_COLUMNS} FROM ancestors ORDER BY depth DESC`,
       [threadId, limit - 1],
     )
     .map(toMessage);
+}
+
+/** Every message of a thread, every branch, in id order (parents before children): the whole tree for a UI. */
+export function listAllMessages(db: SqlDriver, threadId: string, limit: number): MessageRecord[] {
+  return db.all(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE thread_id = ?1 ORDER BY id LIMIT ?2`, [threadId, limit]).map(toMessage);
 }
 
 /** Messages no other message names as its parent, in id order (the seed leaves the order open). */

@@ -1,5 +1,7 @@
 import type { SqlDriver } from '../driver/port.js';
 import { StoreError } from './errors.js';
+import { additiveMigrations } from './additive-migrations.js';
+import { requestLogMigration } from './request-log.js';
 import { seedMigrations } from './seed-migrations.js';
 
 /** One schema step: the SQL that takes the database from `version - 1` to `version`. */
@@ -13,7 +15,7 @@ export interface Migration {
  * Every migration this code knows, in order. 1–4 are the Rust store's; ours start at 5 and are
  * additive only (new tables, indexes, triggers), so the seed's own SQL keeps working on our files.
  */
-export const migrations: readonly Migration[] = [...seedMigrations];
+export const migrations: readonly Migration[] = [...seedMigrations, ...additiveMigrations, requestLogMigration];
 
 /** The user_version this code writes. */
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -3,22 +3,40 @@ import { listCheckpointRows, loadCheckpointRow, saveCheckpointRow } from './chec
 import { StoreError, toStoreError } from './errors.js';
 import { accrueGoal, getGoalRow, upsertGoalRow, validateGoal } from './goals.js';
 import { getJobRow, listJobRows, upsertJobRow, validateJob } from './jobs.js';
-import { clearThreadMessages, currentLeaf, insertAsLeaf, listBranch, listLeaves, threadOfMessage } from './messages.js';
+import { clearThreadMessages, listAllMessages, currentLeaf, insertAsLeaf, listBranch, listLeaves, threadOfMessage, toMessage, MESSAGE_COLUMNS } from './messages.js';
 import { migrate } from './migrate.js';
+import { listMessagePage, listThreadPage } from './pages.js';
+import { pruneThreadRows, vacuumDatabase } from './retention.js';
+import { searchMessageRows } from './search.js';
 import { SessionIndex } from './session-index.js';
 import { getThreadRow, listThreadRows, requireThread, updateThread, upsertThreadRow, validateThread } from './threads.js';
+import { FINAL_STATUSES, appendText, markInterrupted, requireStreaming, setStatus, statusOf } from './streaming.js';
+import { nameUntitledThread } from './titles.js';
 import { listToolRows, replaceToolRows, validateTools } from './tools.js';
 import { atomically } from './transaction.js';
+import { checkIntegrity, importImage, type ImportOptions, type ImportResult } from './transfer.js';
 import type {
   CheckpointRecord,
   CoreInfo,
   DynamicToolRecord,
+  FinishMessageOptions,
   JobStateRecord,
+  MessagePage,
+  MessagePageOptions,
   MessageRecord,
+  MessageStatus,
+  PruneOptions,
+  PruneResult,
+  SearchHit,
+  SearchOptions,
   ThreadGoalRecord,
   ThreadInput,
   ThreadListFilters,
   ThreadMetadata,
+  ThreadPage,
+  ThreadPageOptions,
+  VacuumOptions,
+  VacuumResult,
 } from './types.js';
 import * as v from './validate.js';
 
@@ -49,7 +67,8 @@ const systemClock = (): number => Math.floor(Date.now() / 1000);
  */
 export class StateStore {
   private readonly db: SqlDriver;
-  private readonly index: SessionIndex;
+  private index: SessionIndex;
+  private readonly indexFile: TextFile;
   private readonly path: string;
   private readonly clock: () => number;
   private closed = false;
@@ -57,6 +76,7 @@ export class StateStore {
   private constructor(options: StateStoreOptions, index: SessionIndex) {
     this.db = options.db;
     this.index = index;
+    this.indexFile = options.sessionIndex;
     this.path = options.dbPath ?? ':memory:';
     this.clock = options.now ?? systemClock;
   }
@@ -116,6 +136,14 @@ export class StateStore {
   /** Threads by most recent update; archived ones only with `includeArchived`. Default limit 50. */
   listThreads(filters?: ThreadListFilters): ThreadMetadata[] {
     return this.#op('listThreads', () => listThreadRows(this.db, filters));
+  }
+
+  /**
+   * One page of threads by updatedAt descending (id descending on ties). Pass `nextCursor` back as
+   * `cursor` for the next page; a cursor that is not one of ours is INVALID_ARGUMENT.
+   */
+  listThreadsPage(options?: ThreadPageOptions): ThreadPage {
+    return this.#op('listThreadsPage', () => listThreadPage(this.db, options));
   }
 
   /** Archives a thread: archived, archivedAt = now, status "archived". NOT_FOUND if it does not exist. */
@@ -226,6 +254,14 @@ export class StateStore {
   }
 
   /**
+   * Every message of a thread, on every branch, in id order (a parent always before its children),
+   * at most `limit` (default 10,000): the whole tree, read without moving the current leaf.
+   */
+  listThreadMessages(threadId: string, limit?: number): MessageRecord[] {
+    return this.#op('listThreadMessages', () => listAllMessages(this.db, v.nonEmpty(threadId, 'threadId'), v.limit(limit, 'limit', 10_000)));
+  }
+
+  /**
    * Makes `messageId` the end of the thread's current branch. NOT_FOUND if the thread or message
    * does not exist, or the message belongs to another thread.
    */
@@ -262,14 +298,19 @@ export class StateStore {
 
   /**
    * Appends a message as the child of the thread's current leaf and makes it the new leaf, in one
-   * transaction. Returns its id. NOT_FOUND if the thread does not exist.
+   * transaction. Returns its id. NOT_FOUND if the thread does not exist. A user message names a
+   * thread that has no name yet (see titleFromMessage).
    */
   appendMessage(threadId: string, role: string, content: string, item?: unknown): number {
     return this.#op('appendMessage', () => {
       const tid = v.nonEmpty(threadId, 'threadId');
       const message = { role: v.nonEmpty(role, 'role'), content: v.text(content, 'content'), itemJson: v.optionalJson(item, 'item') };
       const createdAt = this.#now();
-      return atomically(this.db, () => insertAsLeaf(this.db, { threadId: tid, ...message, createdAt, parentEntryId: currentLeaf(this.db, tid) }));
+      return atomically(this.db, () => {
+        const id = insertAsLeaf(this.db, { threadId: tid, ...message, createdAt, parentEntryId: currentLeaf(this.db, tid) });
+        nameUntitledThread(this.db, this.index, tid, message.role, message.content);
+        return id;
+      });
     });
   }
 
@@ -287,7 +328,12 @@ export class StateStore {
       const parent = v.messageId(messageId, 'messageId');
       const message = { role: v.nonEmpty(role, 'role'), content: v.text(content, 'content'), itemJson: v.optionalJson(item, 'item') };
       const createdAt = this.#now();
-      return atomically(this.db, () => insertAsLeaf(this.db, { threadId: threadOfMessage(this.db, parent), ...message, createdAt, parentEntryId: parent }));
+      return atomically(this.db, () => {
+        const tid = threadOfMessage(this.db, parent);
+        const id = insertAsLeaf(this.db, { threadId: tid, ...message, createdAt, parentEntryId: parent });
+        nameUntitledThread(this.db, this.index, tid, message.role, message.content);
+        return id;
+      });
     });
   }
 
@@ -300,6 +346,103 @@ export class StateStore {
         return clearThreadMessages(this.db, tid);
       });
     });
+  }
+
+  /**
+   * One page of the current branch for infinite scroll, newest page first, oldest first within it.
+   * Pass `nextBefore` back as `before` for the next, older page. NOT_FOUND if the thread does not
+   * exist or `before` is not one of its messages.
+   */
+  listMessagesPage(threadId: string, options?: MessagePageOptions): MessagePage {
+    return this.#op('listMessagesPage', () => listMessagePage(this.db, threadId, options));
+  }
+
+  // --- streaming -------------------------------------------------------------------------------
+
+  /**
+   * Starts a streamed message: appended as the thread's new leaf with empty content and status
+   * "streaming". Returns its id. Feed it with appendMessageDelta and end it with finishMessage.
+   */
+  beginMessage(threadId: string, role: string, item?: unknown): number {
+    return this.#op('beginMessage', () => {
+      const tid = v.nonEmpty(threadId, 'threadId');
+      const message = { role: v.nonEmpty(role, 'role'), content: '', itemJson: v.optionalJson(item, 'item') };
+      const now = this.#now();
+      return atomically(this.db, () => {
+        const id = insertAsLeaf(this.db, { threadId: tid, ...message, createdAt: now, parentEntryId: currentLeaf(this.db, tid) });
+        setStatus(this.db, id, 'streaming', now);
+        return id;
+      });
+    });
+  }
+
+  /**
+   * Appends text to a streaming message (and to its search index). NOT_FOUND if the message does not
+   * exist, CONFLICT if it is not streaming. Through the browser client deltas are buffered and written
+   * together: the promise may resolve before the text is durable, and finishMessage is the durable point.
+   */
+  appendMessageDelta(messageId: number, delta: string): void {
+    this.#op('appendMessageDelta', () => {
+      const id = v.messageId(messageId, 'messageId');
+      const text = v.text(delta, 'delta');
+      const now = this.#now();
+      atomically(this.db, () => {
+        requireStreaming(this.db, id);
+        if (text !== '') appendText(this.db, id, text, now);
+      });
+    });
+  }
+
+  /**
+   * Ends a streaming message with status `complete` (default), `failed` or `cancelled`, replacing its
+   * item when one is given. A completed user message names an unnamed thread. Returns the message.
+   * NOT_FOUND if it does not exist, CONFLICT if it is not streaming.
+   */
+  finishMessage(messageId: number, options?: FinishMessageOptions): MessageRecord {
+    return this.#op('finishMessage', () => {
+      const id = v.messageId(messageId, 'messageId');
+      const o = options === undefined ? {} : v.record(options, 'options');
+      const status = o['status'] === undefined ? 'complete' : v.oneOf(o['status'], 'options.status', FINAL_STATUSES);
+      const itemJson = 'item' in o && o['item'] !== undefined ? { value: v.optionalJson(o['item'], 'options.item') } : null;
+      const now = this.#now();
+      return atomically(this.db, () => {
+        const tid = requireStreaming(this.db, id);
+        setStatus(this.db, id, status, now);
+        if (itemJson) this.db.run('UPDATE messages SET item_json = ?2 WHERE id = ?1', [id, itemJson.value]);
+        const message = toMessage(this.db.all(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?1`, [id])[0]!);
+        if (status === 'complete') nameUntitledThread(this.db, this.index, tid, message.role, message.content);
+        return message;
+      });
+    });
+  }
+
+  /** A message's status: "complete" for a plain message. NOT_FOUND if the message does not exist. */
+  getMessageStatus(messageId: number): MessageStatus {
+    return this.#op('getMessageStatus', () => statusOf(this.db, v.messageId(messageId, 'messageId')).status);
+  }
+
+  /**
+   * Marks every message still "streaming" as "interrupted", keeping the text written so far, and
+   * returns their ids. Call it when opening a store whose previous writer may have died mid-stream;
+   * the browser worker does so at open.
+   */
+  recoverInterruptedMessages(): number[] {
+    return this.#op('recoverInterruptedMessages', () => {
+      const now = this.#now();
+      return atomically(this.db, () => markInterrupted(this.db, now));
+    });
+  }
+
+  // --- search ----------------------------------------------------------------------------------
+
+  /**
+   * Full-text search over message content, best match first. Each word of `query` is a literal
+   * term (quotes and operators included) and every one must occur; `advanced: true` takes FTS5 query
+   * syntax instead (a syntax error is INVALID_ARGUMENT). An empty or blank query finds nothing.
+   * Snippets mark matches with «…».
+   */
+  searchMessages(query: string, options?: SearchOptions): SearchHit[] {
+    return this.#op('searchMessages', () => searchMessageRows(this.db, query, options));
   }
 
   // --- checkpoints -----------------------------------------------------------------------------
@@ -409,6 +552,57 @@ export class StateStore {
   /** Rewrites the session index with only the last line of each thread. Returns the line counts before and after. */
   compactSessionIndex(): { before: number; after: number } {
     return this.#op('compactSessionIndex', () => this.index.compact());
+  }
+
+  // --- whole-store export and import ----------------------------------------------------------
+
+  /** The database as a SQLite file image that native SQLite 3.40+ opens. Run it between transactions for a committed state. */
+  exportDatabase(): Uint8Array {
+    return this.#op('exportDatabase', () => this.db.serialize());
+  }
+
+  /** The session index file's text (JSONL, the seed's format). */
+  exportSessionIndex(): string {
+    return this.#op('exportSessionIndex', () => this.indexFile.read());
+  }
+
+  /**
+   * Replaces all data with a SQLite file: checks its header and PRAGMA integrity_check, refuses a
+   * newer schema (SCHEMA_TOO_NEW), migrates an older one, and only then swaps it in, in one
+   * transaction. On any failure the current data is untouched. The session index is replaced by
+   * `options.sessionIndex`, or rebuilt from the imported threads.
+   */
+  importDatabase(bytes: Uint8Array, options: ImportOptions = {}): ImportResult {
+    return this.#op('importDatabase', () =>
+      importImage(this.db, bytes, options, (text) => {
+        this.indexFile.replace(text);
+        this.index = new SessionIndex(this.indexFile);
+      }),
+    );
+  }
+
+  /** PRAGMA integrity_check of the live database. */
+  integrityCheck(): { ok: boolean; problems: string[] } {
+    return this.#op('integrityCheck', () => checkIntegrity(this.db));
+  }
+
+  // --- retention -------------------------------------------------------------------------------
+
+  /**
+   * Deletes whole threads (messages, search rows, checkpoints, tools, goal) that meet every criterion
+   * given, and compacts the session index without them. At least one of olderThan and keepLatest is
+   * required.
+   */
+  pruneThreads(options: PruneOptions): PruneResult {
+    return this.#op('pruneThreads', () => atomically(this.db, () => pruneThreadRows(this.db, this.index, options)));
+  }
+
+  /**
+   * Rebuilds the file to give freed space back (VACUUM), only when `availableBytes` is at least twice
+   * the database size, else QUOTA_EXCEEDED. The browser client supplies availableBytes itself.
+   */
+  vacuum(options?: VacuumOptions): VacuumResult {
+    return this.#op('vacuum', () => vacuumDatabase(this.db, options));
   }
 
   // --- the store itself ------------------------------------------------------------------------

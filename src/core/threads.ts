@@ -9,7 +9,7 @@ import * as v from './validate.js';
 export const THREAD_STATUSES: readonly ThreadStatus[] = ['running', 'idle', 'completed', 'failed', 'paused', 'archived'];
 export const SESSION_SOURCES: readonly SessionSource[] = ['interactive', 'resume', 'fork', 'api', 'unknown'];
 
-const COLUMNS = `id, rollout_path, preview, ephemeral, model_provider, created_at, updated_at, status, path, cwd,
+export const THREAD_COLUMNS = `id, rollout_path, preview, ephemeral, model_provider, created_at, updated_at, status, path, cwd,
   cli_version, source, title, sandbox_policy, approval_mode, archived, archived_at,
   git_sha, git_branch, git_origin_url, memory_mode, current_leaf_id`;
 
@@ -95,7 +95,7 @@ export function upsertThreadRow(db: SqlDriver, t: Omit<ThreadMetadata, 'currentL
 
 /** Reads one thread, or null. */
 export function getThreadRow(db: SqlDriver, id: string): ThreadMetadata | null {
-  const row = db.all(`SELECT ${COLUMNS} FROM threads WHERE id = ?1`, [id])[0];
+  const row = db.all(`SELECT ${THREAD_COLUMNS} FROM threads WHERE id = ?1`, [id])[0];
   return row ? toThread(row) : null;
 }
 
@@ -106,7 +106,7 @@ export function listThreadRows(db: SqlDriver, filters: ThreadListFilters | undef
   const limit = v.limit(f['limit'], 'filters.limit', 50);
   const where = includeArchived ? '' : 'WHERE archived = 0';
   return db
-    .all(`SELECT ${COLUMNS} FROM threads ${where} ORDER BY updated_at DESC, rowid DESC LIMIT ?1`, [limit])
+    .all(`SELECT ${THREAD_COLUMNS} FROM threads ${where} ORDER BY updated_at DESC, rowid DESC LIMIT ?1`, [limit])
     .map(toThread);
 }
 

@@ -143,3 +143,106 @@ export interface CoreInfo {
   /** Session-index lines that were torn or not valid entries, skipped when the file was read. */
   sessionIndexSkippedLines: number;
 }
+
+/** Options of searchMessages. */
+export interface SearchOptions {
+  /** Only this thread's messages. */
+  threadId?: string;
+  /** At most this many hits. Default 20. */
+  limit?: number;
+  /** Include messages of archived threads. Default false. */
+  includeArchived?: boolean;
+  /**
+   * Pass the query to FTS5 as written (phrases, NEAR, AND/OR/NOT, prefix `*`); a syntax error is
+   * INVALID_ARGUMENT. Default false: every whitespace-separated word is a literal term, all must match.
+   */
+  advanced?: boolean;
+}
+
+/** One message that matched a search. */
+export interface SearchHit {
+  threadId: string;
+  messageId: number;
+  role: string;
+  /**
+   * Up to about 64 characters of the content around the match. Matched text is wrapped in «…»
+   * (U+00AB, U+00BB); an elided start or end is marked with "…" (U+2026). Plain text, not HTML.
+   */
+  snippet: string;
+  /** FTS5's bm25 rank: lower is better (0 for a hit found only by short terms, which have no rank). */
+  rank: number;
+  createdAt: number;
+}
+
+/** Options of listThreadsPage. */
+export interface ThreadPageOptions {
+  /** Include archived threads. Default false. */
+  includeArchived?: boolean;
+  /** Page size. Default 50. */
+  limit?: number;
+  /** The `nextCursor` of the previous page; omit for the first page. */
+  cursor?: string | null;
+  /** Only threads whose name or preview contains this text (ASCII case-insensitive). */
+  search?: string;
+}
+
+/** One page of threads, newest update first. */
+export interface ThreadPage {
+  items: ThreadMetadata[];
+  /** Pass as `cursor` for the next page; null on the last page. Opaque. */
+  nextCursor: string | null;
+}
+
+/** Options of listMessagesPage. */
+export interface MessagePageOptions {
+  /** A message of the thread: the page holds its ancestors. Default: the page ends at the current leaf. */
+  before?: number | null;
+  /** Page size. Default 50. */
+  limit?: number;
+}
+
+/** One page of a branch, oldest first; pages go from the leaf towards the root. */
+export interface MessagePage {
+  items: MessageRecord[];
+  /** Pass as `before` for the next, older page; null when the page reaches the root. */
+  nextBefore: number | null;
+}
+
+/** Where a message stands: `streaming` until finishMessage, `interrupted` if the writer died first. */
+export type MessageStatus = 'streaming' | 'complete' | 'failed' | 'cancelled' | 'interrupted';
+
+/** Options of finishMessage. */
+export interface FinishMessageOptions {
+  /** Default `complete`. */
+  status?: 'complete' | 'failed' | 'cancelled';
+  /** Replaces the message's item (JSON); omit to keep it. */
+  item?: unknown;
+}
+
+/** Options of pruneThreads; give `olderThan`, `keepLatest`, or both (a thread must meet every one given). */
+export interface PruneOptions {
+  /** Delete threads last updated before this Unix second. */
+  olderThan?: number;
+  /** Keep this many most recently updated threads (of the ones in scope), delete the rest. */
+  keepLatest?: number;
+  /** Only archived threads are in scope. Default false. */
+  archivedOnly?: boolean;
+}
+
+/** What pruneThreads deleted. */
+export interface PruneResult {
+  deletedThreadIds: string[];
+  deletedMessages: number;
+}
+
+/** Options of vacuum. */
+export interface VacuumOptions {
+  /** Free storage in bytes. The browser client fills it in from navigator.storage.estimate(). */
+  availableBytes?: number;
+}
+
+/** Database size before and after a vacuum. */
+export interface VacuumResult {
+  beforeBytes: number;
+  afterBytes: number;
+}

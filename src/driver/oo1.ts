@@ -2,16 +2,14 @@ import type { SqlDriver, SqlRow, SqlValue } from './port.js';
 
 /**
  * The parts of sqlite-wasm's oo1 API the adapter uses, typed structurally so that this file does
- * not import the engine: the worker and the Node store each hand in their own `oo1.DB`.
+ * not import the engine: the worker and the Node store each hand in their own sqlite3 namespace.
  */
 export interface Oo1Statement {
   bind(values: readonly SqlValue[]): unknown;
   step(): boolean;
   get(target: Record<string, unknown>): Record<string, unknown>;
   reset(alsoClearBinds?: boolean): unknown;
-  clearBindings(): unknown;
   finalize(): unknown;
-  readonly parameterCount: number;
 }
 
 /** The oo1 DB methods the adapter needs. */
@@ -23,17 +21,69 @@ export interface Oo1Database {
   readonly pointer: unknown;
 }
 
-/** Reads sqlite3_get_autocommit for the DB; the caller binds it to its own sqlite3 namespace. */
-export type AutocommitProbe = (db: Oo1Database) => boolean;
+/** The engine functions the adapter needs beyond one connection. */
+export interface Oo1Engine {
+  oo1: { DB: new (filename: string, flags: string) => unknown };
+  wasm: { allocFromTypedArray(bytes: Uint8Array): unknown; dealloc(pointer: unknown): void };
+  capi: {
+    sqlite3_get_autocommit(db: never): number;
+    sqlite3_js_db_export(db: never, schema?: string): Uint8Array;
+    sqlite3_deserialize(db: never, schema: string, data: never, dbSize: number, bufferSize: number, flags: number): number;
+    sqlite3_backup_init(dest: never, destName: string, source: never, sourceName: string): unknown;
+    sqlite3_backup_step(backup: never, pages: number): number;
+    sqlite3_backup_remaining(backup: never): number;
+    sqlite3_backup_pagecount(backup: never): number;
+    sqlite3_backup_finish(backup: never): number;
+    sqlite3_errmsg(db: never): string;
+    SQLITE_DESERIALIZE_FREEONCLOSE: number;
+    SQLITE_DESERIALIZE_RESIZEABLE: number;
+  };
+}
+
+/** Adds detail to an engine error: the worker passes the last OPFS error, which SQLite reports only as "disk I/O error". */
+export type IoErrorProbe = () => Error | undefined;
 
 // Prepared statements are kept per SQL text; the store uses a few dozen distinct statements.
 const MAX_CACHED_STATEMENTS = 128;
+const SQLITE_OK = 0;
+const SQLITE_DONE = 101;
+const SQLITE_READONLY = 8;
+// Pages copied per backup step, so progress can be reported between steps.
+const BACKUP_PAGES_PER_STEP = 256;
+
+class EngineError extends Error {
+  override readonly name = 'SQLite3Error';
+  constructor(
+    message: string,
+    readonly resultCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Loads a file image into an oo1 DB (its `main` schema). */
+export function deserializeInto(engine: Oo1Engine, db: Oo1Database, bytes: Uint8Array): void {
+  const { capi, wasm } = engine;
+  const pointer = wasm.allocFromTypedArray(bytes);
+  const rc = capi.sqlite3_deserialize(
+    db.pointer as never,
+    'main',
+    pointer as never,
+    bytes.byteLength,
+    bytes.byteLength,
+    capi.SQLITE_DESERIALIZE_FREEONCLOSE | capi.SQLITE_DESERIALIZE_RESIZEABLE,
+  );
+  if (rc !== SQLITE_OK) {
+    wasm.dealloc(pointer);
+    throw new EngineError(`the bytes could not be loaded as a database (result code ${rc})`, rc);
+  }
+}
 
 /**
  * Adapts an oo1 DB to the SqlDriver port, caching prepared statements so that each operation
  * skips the SQL compiler after its first call.
  */
-export function oo1Driver(db: Oo1Database, isAutocommit: AutocommitProbe): SqlDriver {
+export function oo1Driver(engine: Oo1Engine, db: Oo1Database, ioError?: IoErrorProbe): SqlDriver {
   const cache = new Map<string, Oo1Statement>();
 
   function statement(sql: string): Oo1Statement {
@@ -53,19 +103,38 @@ export function oo1Driver(db: Oo1Database, isAutocommit: AutocommitProbe): SqlDr
     return stmt;
   }
 
-  function withStatement<T>(sql: string, params: readonly SqlValue[] | undefined, use: (stmt: Oo1Statement) => T): T {
-    const stmt = statement(sql);
+  /** Runs engine work, attaching the storage error behind a generic I/O failure. */
+  function engineCall<T>(fn: () => T): T {
     try {
-      if (params && params.length > 0) stmt.bind(params);
-      return use(stmt);
-    } finally {
-      stmt.reset(true);
+      return fn();
+    } catch (error) {
+      const io = ioError?.();
+      if (io && error instanceof Error) error.message += ` (${io.name}: ${io.message})`;
+      throw error;
     }
   }
 
-  return {
+  function withStatement<T>(sql: string, params: readonly SqlValue[] | undefined, use: (stmt: Oo1Statement) => T): T {
+    return engineCall(() => {
+      const stmt = statement(sql);
+      try {
+        if (params && params.length > 0) stmt.bind(params);
+        return use(stmt);
+      } finally {
+        stmt.reset(true);
+      }
+    });
+  }
+
+  function finalizeAll(): void {
+    for (const stmt of cache.values()) stmt.finalize();
+    cache.clear();
+  }
+
+  const driver: SqlDriver & { readonly db: Oo1Database } = {
+    db,
     exec(sql) {
-      db.exec(sql);
+      engineCall(() => db.exec(sql));
     },
     all(sql, params) {
       return withStatement(sql, params, (stmt) => {
@@ -81,12 +150,50 @@ export function oo1Driver(db: Oo1Database, isAutocommit: AutocommitProbe): SqlDr
       });
     },
     inTransaction() {
-      return !isAutocommit(db);
+      return engine.capi.sqlite3_get_autocommit(db.pointer as never) === 0;
     },
     close() {
-      for (const stmt of cache.values()) stmt.finalize();
-      cache.clear();
+      finalizeAll();
       db.close();
     },
+    serialize() {
+      return engineCall(() => engine.capi.sqlite3_js_db_export(db.pointer as never, 'main'));
+    },
+    openImage(bytes) {
+      const image = new engine.oo1.DB(':memory:', 'c') as Oo1Database;
+      try {
+        deserializeInto(engine, image, bytes);
+      } catch (error) {
+        image.close();
+        throw error;
+      }
+      return oo1Driver(engine, image);
+    },
+    restoreFrom(source, onProgress) {
+      const from = (source as Partial<typeof driver>).db;
+      if (!from) throw new Error('restoreFrom needs a connection made by the same adapter');
+      // The backup replaces the schema; statements prepared against the old one must go first.
+      finalizeAll();
+      engineCall(() => {
+        const { capi } = engine;
+        const backup = capi.sqlite3_backup_init(db.pointer as never, 'main', from.pointer as never, 'main');
+        if (!backup) throw new EngineError(`backup failed to start: ${capi.sqlite3_errmsg(db.pointer as never)}`, 1);
+        let rc = SQLITE_OK;
+        while (rc === SQLITE_OK) {
+          rc = capi.sqlite3_backup_step(backup as never, BACKUP_PAGES_PER_STEP);
+          const total = capi.sqlite3_backup_pagecount(backup as never);
+          onProgress?.(total - capi.sqlite3_backup_remaining(backup as never), total);
+        }
+        const finish = capi.sqlite3_backup_finish(backup as never);
+        if (rc === SQLITE_READONLY) {
+          // An in-memory destination cannot change its page size; load the image whole instead.
+          deserializeInto(engine, db, (source as SqlDriver).serialize());
+          return;
+        }
+        if (rc !== SQLITE_DONE) throw new EngineError(`backup failed: ${capi.sqlite3_errmsg(db.pointer as never)}`, rc);
+        if (finish !== SQLITE_OK) throw new EngineError(`backup failed to finish: ${capi.sqlite3_errmsg(db.pointer as never)}`, finish);
+      });
+    },
   };
+  return driver;
 }

@@ -24,6 +24,15 @@ export interface SqlDriver {
   inTransaction(): boolean;
   /** Closes the connection; further calls fail. */
   close(): void;
+  /** The main database as a SQLite file image. Needs no open transaction to be consistent. */
+  serialize(): Uint8Array;
+  /** A new, separate in-memory connection holding a copy of `bytes`, for validating an import. */
+  openImage(bytes: Uint8Array): SqlDriver;
+  /**
+   * Replaces this main database with `source`'s, page for page, in one transaction (SQLite's backup
+   * API): a crash leaves the old database, never a mix. No transaction may be open on this connection.
+   */
+  restoreFrom(source: SqlDriver, onProgress?: (copiedPages: number, totalPages: number) => void): void;
 }
 
 /**

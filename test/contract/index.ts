@@ -10,6 +10,11 @@ import './cases/checkpoints.js';
 import './cases/jobs.js';
 import './cases/session-index.js';
 import './cases/lifecycle.js';
+import './cases/search.js';
+import './cases/pagination.js';
+import './cases/streaming.js';
+import './cases/titles.js';
+import './cases/retention.js';
 
 export { contractCases } from './harness.js';
 export type { ContractCase, ContractStore, ContractTarget } from './harness.js';

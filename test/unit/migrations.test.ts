@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StoreError, createMemoryStore } from '../../src/core.js';
+import { LATEST_SCHEMA_VERSION, StoreError, createMemoryStore } from '../../src/core.js';
 import type { MemoryStore, MessageRecord, ThreadMetadata, ThreadStatus, SessionSource } from '../../src/core.js';
 import { assertMigrationOrder, migrate, migrations } from '../../src/core/migrate.js';
 import type { Migration } from '../../src/core/migrate.js';
@@ -8,7 +8,7 @@ import type { Oo1Database } from '../../src/driver/oo1.js';
 import type { SqlDriver } from '../../src/driver/port.js';
 import {
   WORKFLOW_TABLES,
-  autocommitProbe,
+  engineForDriver,
   buildLegacyV0,
   buildLegacyWithNegativeVersion,
   buildLegacyWithParentColumn,
@@ -64,9 +64,19 @@ function schemaOf(bytes: Uint8Array): Promise<SchemaRow[]> {
   return withImage(bytes, schemaOfDb);
 }
 
+/**
+ * Splits a migrated schema into the seed's objects (which must be byte-identical to the seed's) and
+ * the ones our additive migrations 5+ made (which must be new tables, indexes and triggers only).
+ */
+async function splitSchema(bytes: Uint8Array): Promise<{ seed: SchemaRow[]; ours: SchemaRow[] }> {
+  const seedNames = new Set((await schemaOf(await buildSeedSchemaV4())).map((row) => row.name));
+  const all = await schemaOf(bytes);
+  return { seed: all.filter((row) => seedNames.has(row.name)), ours: all.filter((row) => !seedNames.has(row.name)) };
+}
+
 /** Wraps a raw connection in the store's own driver, as StateStore.open would get it. */
 async function driverOn(db: RawDb): Promise<SqlDriver> {
-  return oo1Driver(db as unknown as Oo1Database, await autocommitProbe());
+  return oo1Driver(await engineForDriver(), db as unknown as Oo1Database);
 }
 
 /** The error `fn` throws or rejects with; fails the test if it does not. */
@@ -211,15 +221,18 @@ describe.each(FIXTURES)('$name', (f) => {
     expect(await userVersionOf(await f.build())).toBe(f.version);
   });
 
-  it('opens at schema version 4, and the file says so', async () => {
+  it('opens at the latest schema version, and the file says so', async () => {
     const { store } = await openFixture(f);
-    expect(store.info().schemaVersion).toBe(4);
-    expect(await userVersionOf(store.exportBytes())).toBe(4);
+    expect(store.info().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+    expect(await userVersionOf(store.exportBytes())).toBe(LATEST_SCHEMA_VERSION);
   });
 
-  it('migrates to exactly the schema a fresh seed database has', async () => {
+  it('migrates to exactly the schema a fresh seed database has, plus our additions, as a fresh store has them', async () => {
     const { store } = await openFixture(f);
-    expect(await schemaOf(store.exportBytes())).toEqual(await schemaOf(await buildSeedSchemaV4()));
+    const { seed } = await splitSchema(store.exportBytes());
+    expect(seed).toEqual(await schemaOf(await buildSeedSchemaV4()));
+    const fresh = await createMemoryStore();
+    expect(await schemaOf(store.exportBytes())).toEqual(await schemaOf(fresh.exportBytes()));
   });
 
   it('keeps every thread, with its current leaf', async () => {
@@ -471,7 +484,7 @@ describe('a database newer than this code', () => {
     const bytes = await buildNewerThanKnown();
     const copy = bytes.slice();
     const error = await expectStoreError(() => createMemoryStore({ bytes }), 'SCHEMA_TOO_NEW');
-    expect(error.details).toEqual({ databaseVersion: 99, supportedVersion: 4 });
+    expect(error.details).toEqual({ databaseVersion: 99, supportedVersion: LATEST_SCHEMA_VERSION });
     expect(sameBytes(bytes, copy)).toBe(true);
   });
 
@@ -541,11 +554,19 @@ describe('foreign keys on a migrated database', () => {
 });
 
 describe('a fresh database', () => {
-  it('gets exactly the schema of the seed\'s four steps run literally', async () => {
+  it('gets exactly the schema of the seed\'s four steps run literally, plus new tables, indexes and triggers only', async () => {
     const store = await createMemoryStore();
-    const expected = await buildSeedSchemaV4();
-    expect(await schemaOf(store.exportBytes())).toEqual(await schemaOf(expected));
-    expect(await userVersionOf(store.exportBytes())).toBe(await userVersionOf(expected));
+    const { seed, ours } = await splitSchema(store.exportBytes());
+    expect(seed).toEqual(await schemaOf(await buildSeedSchemaV4()));
+    for (const row of ours) {
+      // A PRIMARY KEY or UNIQUE constraint's automatic index has no SQL of its own.
+      if (row.sql === null && row.name.startsWith('sqlite_autoindex_')) continue;
+      // FTS5's shadow tables (message_fts_data, …) are plain CREATE TABLEs it makes itself.
+      expect(row.sql ?? '', row.name).toMatch(/^CREATE (VIRTUAL TABLE|TABLE|INDEX|TRIGGER) /);
+      expect(row.sql ?? '', row.name).not.toMatch(/\bALTER\b|\bDROP\b/i);
+    }
+    expect(ours.map((row) => row.name)).toEqual(expect.arrayContaining(['message_fts', 'message_status', 'idx_threads_page', 'message_fts_after_insert']));
+    expect(await userVersionOf(store.exportBytes())).toBe(LATEST_SCHEMA_VERSION);
   });
 });
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/core.js';
 import type { MemoryStore, TextFile } from '../../src/core.js';
 import { StateStore } from '../../src/core/store.js';
-import type { Oo1Database } from '../../src/driver/oo1.js';
+import type { Oo1Database, Oo1Engine } from '../../src/driver/oo1.js';
 import { oo1Driver } from '../../src/driver/oo1.js';
 
 /**
@@ -239,7 +239,7 @@ describe('lookups', () => {
     type Sqlite3 = Awaited<ReturnType<typeof sqlite3InitModule>>;
     const sqlite3 = await (sqlite3InitModule as unknown as (config: object) => Promise<Sqlite3>)({ print: () => {}, printErr: () => {} });
     const db = new sqlite3.oo1.DB(':memory:', 'c');
-    const driver = oo1Driver(db as unknown as Oo1Database, (d) => sqlite3.capi.sqlite3_get_autocommit(d.pointer as number) !== 0);
+    const driver = oo1Driver(sqlite3 as unknown as Oo1Engine, db as unknown as Oo1Database);
     let content = line('a', 'A', 1, '/a') + line('b', 'B', 2, '/b');
     let reads = 0;
     const file: TextFile = {

@@ -320,4 +320,21 @@ group('messages', (test) => {
     await rejects(() => store.clearMessages('missing'), 'NOT_FOUND');
     await invalid(() => store.clearMessages(''), 'threadId');
   });
+  test('listThreadMessages returns every branch in id order without moving the current leaf', async ({ makeStore }) => {
+    const store = await makeStore();
+    await withThreads(store, 't1', 't2');
+    const root = await store.appendMessage('t1', 'system', 'root');
+    const a = await store.appendMessage('t1', 'user', 'a');
+    const b = await store.forkAtMessage(root, 'user', 'b');
+    const c = await store.appendMessage('t1', 'assistant', 'c');
+    await store.appendMessage('t2', 'user', 'other thread');
+    await store.setCurrentLeafId('t1', a);
+    const all = await store.listThreadMessages('t1');
+    eq(all.map((m) => [m.id, m.parentEntryId, m.content]), [[root, null, 'root'], [a, root, 'a'], [b, root, 'b'], [c, b, 'c']]);
+    eq((await store.getThread('t1'))?.currentLeafId, a, 'the leaf stays where it was');
+    eq((await store.listThreadMessages('t1', 2)).map((m) => m.id), [root, a], 'limit keeps the oldest');
+    eq(await store.listThreadMessages('missing'), []);
+    await invalid(() => store.listThreadMessages('t1', 0), 'limit');
+    await invalid(() => store.listThreadMessages(''), 'threadId');
+  });
 });

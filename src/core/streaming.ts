@@ -1,0 +1,60 @@
+import type { SqlDriver } from '../driver/port.js';
+import { StoreError } from './errors.js';
+import { num, str } from './rows.js';
+import type { MessageStatus } from './types.js';
+
+/**
+ * The `message_status` side table of streamed messages (seed 003's append_message_delta). A message
+ * with no row is a plain, complete one, which is all a seed reader ever sees.
+ */
+
+export const FINAL_STATUSES = ['complete', 'failed', 'cancelled'] as const;
+
+/** A message's status and thread; NOT_FOUND when the message does not exist. */
+export function statusOf(db: SqlDriver, messageId: number): { status: MessageStatus; threadId: string } {
+  const row = db.all(
+    `SELECT m.thread_id, coalesce(s.status, 'complete') AS status
+     FROM messages m LEFT JOIN message_status s ON s.message_id = m.id
+     WHERE m.id = ?1`,
+    [messageId],
+  )[0];
+  if (!row) throw new StoreError('NOT_FOUND', `message ${messageId} not found`, { details: { messageId } });
+  return { status: str(row['status']) as MessageStatus, threadId: str(row['thread_id']) };
+}
+
+/** Fails with CONFLICT unless the message is still streaming. Returns its thread. */
+export function requireStreaming(db: SqlDriver, messageId: number): string {
+  const { status, threadId } = statusOf(db, messageId);
+  if (status !== 'streaming') {
+    throw new StoreError('CONFLICT', `message ${messageId} is not streaming (it is ${status})`, { details: { messageId, status } });
+  }
+  return threadId;
+}
+
+/** Sets a message's status. */
+export function setStatus(db: SqlDriver, messageId: number, status: MessageStatus, now: number): void {
+  db.run(
+    `INSERT INTO message_status(message_id, status, updated_at) VALUES (?1, ?2, ?3)
+     ON CONFLICT(message_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
+    [messageId, status, now],
+  );
+}
+
+/** Appends text to a message; the FTS trigger re-indexes the whole message in the same transaction. */
+export function appendText(db: SqlDriver, messageId: number, delta: string, now: number): void {
+  db.run('UPDATE messages SET content = content || ?2 WHERE id = ?1', [messageId, delta]);
+  db.run('UPDATE message_status SET updated_at = ?2 WHERE message_id = ?1', [messageId, now]);
+}
+
+/** Marks every message still `streaming` as `interrupted`, keeping its text; returns their ids. */
+export function markInterrupted(db: SqlDriver, now: number): number[] {
+  return db
+    .all(
+      `UPDATE message_status SET status = 'interrupted', updated_at = ?1
+       WHERE status = 'streaming' AND message_id IN (SELECT id FROM messages)
+       RETURNING message_id`,
+      [now],
+    )
+    .map((row) => num(row['message_id']))
+    .sort((a, b) => a - b);
+}

@@ -1,0 +1,140 @@
+import type { SqlDriver } from '../driver/port.js';
+import { StoreError } from './errors.js';
+import { LATEST_SCHEMA_VERSION, migrate } from './migrate.js';
+import { encodeEntry } from './session-index.js';
+import { num, str, strOrNull } from './rows.js';
+
+/**
+ * Export and import of whole databases. An import is checked on a private in-memory copy (header,
+ * integrity, schema version, migration to the latest version) and only then copied over the live
+ * database in one transaction, so a bad file never touches the current data.
+ */
+
+/** Where an import is; `fraction` goes from 0 to 1 within each phase. */
+export interface ImportProgress {
+  phase: 'validate' | 'integrity' | 'migrate' | 'copy' | 'index' | 'done';
+  fraction: number;
+}
+
+/** Options of importDatabase. */
+export interface ImportOptions {
+  /** The session index (JSONL) to install with the database. Default: rebuilt from the imported threads. */
+  sessionIndex?: string;
+  /** Called as the import advances; large files spend most of their time in `copy`. */
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+/** What importDatabase did. */
+export interface ImportResult {
+  /** The schema version of the file as it was given. */
+  fromVersion: number;
+  /** The schema version now (the latest). */
+  schemaVersion: number;
+  threads: number;
+  messages: number;
+}
+
+const MAGIC = 'SQLite format 3\u0000';
+const HEADER_BYTES = 100;
+
+function refuse(message: string, details: Record<string, string | number> = {}): StoreError {
+  return new StoreError('INVALID_ARGUMENT', `bytes ${message}`, { details: { field: 'bytes', ...details } });
+}
+
+/** Checks the 100-byte SQLite header and that the file is as long as the header says. */
+export function checkHeader(bytes: unknown): Uint8Array {
+  if (!(bytes instanceof Uint8Array)) throw refuse('must be a Uint8Array holding a SQLite database file');
+  if (bytes.byteLength < HEADER_BYTES) throw refuse(`is ${bytes.byteLength} bytes long, too short for a SQLite file`);
+  const magic = String.fromCharCode(...bytes.subarray(0, 16));
+  if (magic !== MAGIC) throw refuse('is not a SQLite database file (the header does not start with "SQLite format 3")');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rawPageSize = view.getUint16(16);
+  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) throw refuse(`has an invalid page size ${rawPageSize}`);
+  const pageCount = view.getUint32(28);
+  // The page count in the header is valid when the change counter matches "version-valid-for".
+  const countValid = view.getUint32(24) === view.getUint32(92) && pageCount > 0;
+  const expected = countValid ? pageCount * pageSize : Math.ceil(bytes.byteLength / pageSize) * pageSize;
+  if (bytes.byteLength < expected || bytes.byteLength % pageSize !== 0) {
+    throw refuse(`is truncated: ${bytes.byteLength} bytes where the header promises ${expected}`, { expectedBytes: expected, actualBytes: bytes.byteLength });
+  }
+  return bytes;
+}
+
+function integrityProblems(db: SqlDriver): string[] {
+  const rows = db.all('PRAGMA integrity_check').map((r) => str(Object.values(r)[0]));
+  return rows.length === 1 && rows[0] === 'ok' ? [] : rows;
+}
+
+/** The session index that matches a database: one line per thread, in update order. */
+export function sessionIndexFromThreads(db: SqlDriver): string {
+  return db
+    .all('SELECT id, title, updated_at, rollout_path FROM threads ORDER BY updated_at, rowid')
+    .map((r) => encodeEntry({ threadId: str(r['id']), threadName: strOrNull(r['title']), updatedAt: num(r['updated_at']), rolloutPath: strOrNull(r['rollout_path']) }) + '\n')
+    .join('');
+}
+
+/** PRAGMA integrity_check: ok, or the problems SQLite lists. */
+export function checkIntegrity(db: SqlDriver): { ok: boolean; problems: string[] } {
+  const problems = integrityProblems(db);
+  return { ok: problems.length === 0, problems };
+}
+
+/**
+ * Validates and migrates `bytes` on a private copy, then replaces the live database with it. Calls
+ * `installIndex` with the session index text once the database is in. Nothing is written unless
+ * every check passed.
+ */
+export function importImage(db: SqlDriver, input: unknown, options: ImportOptions, installIndex: (text: string) => void): ImportResult {
+  const progress = options.onProgress ?? (() => {});
+  if (options.sessionIndex !== undefined && typeof options.sessionIndex !== 'string') {
+    throw new StoreError('INVALID_ARGUMENT', 'options.sessionIndex must be a string of JSONL', { details: { field: 'options.sessionIndex' } });
+  }
+  if (db.inTransaction()) throw new StoreError('BUSY', 'an import cannot run inside a transaction');
+  progress({ phase: 'validate', fraction: 0 });
+  const bytes = checkHeader(input);
+  let image: SqlDriver;
+  try {
+    image = db.openImage(bytes);
+  } catch (error) {
+    throw refuse(`could not be opened as a database: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    progress({ phase: 'integrity', fraction: 0 });
+    let problems: string[];
+    try {
+      problems = integrityProblems(image);
+    } catch (error) {
+      problems = [error instanceof Error ? error.message : String(error)];
+    }
+    if (problems.length > 0) throw refuse(`fail PRAGMA integrity_check: ${problems.slice(0, 3).join('; ')}`, { problems: problems.length });
+    progress({ phase: 'integrity', fraction: 1 });
+
+    const fromVersion = Number(image.all('PRAGMA user_version')[0]?.['user_version'] ?? 0);
+    if (fromVersion > LATEST_SCHEMA_VERSION) {
+      throw new StoreError('SCHEMA_TOO_NEW', `the file is at schema version ${fromVersion}, newer than this code knows (${LATEST_SCHEMA_VERSION}); nothing was imported`, {
+        details: { databaseVersion: fromVersion, supportedVersion: LATEST_SCHEMA_VERSION },
+      });
+    }
+    if (fromVersion === 0 && image.all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'threads'").length === 0) {
+      throw refuse('hold a SQLite database that is not a conversation store (no threads table)');
+    }
+    progress({ phase: 'migrate', fraction: 0 });
+    image.exec('PRAGMA foreign_keys = ON');
+    const schemaVersion = migrate(image);
+    progress({ phase: 'migrate', fraction: 1 });
+
+    const indexText = options.sessionIndex ?? sessionIndexFromThreads(image);
+    const threads = num(image.all('SELECT count(*) AS n FROM threads')[0]?.['n']);
+    const messages = num(image.all('SELECT count(*) AS n FROM messages')[0]?.['n']);
+
+    progress({ phase: 'copy', fraction: 0 });
+    db.restoreFrom(image, (copied, total) => progress({ phase: 'copy', fraction: total > 0 ? copied / total : 1 }));
+    progress({ phase: 'index', fraction: 0 });
+    installIndex(indexText);
+    progress({ phase: 'done', fraction: 1 });
+    return { fromVersion, schemaVersion, threads, messages };
+  } finally {
+    image.close();
+  }
+}
