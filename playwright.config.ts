@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { PORTS, url } from './test/ports.js';
 
 /**
  * Browser tests in Debian's Chromium (never a downloaded one): CHROMIUM_PATH or /usr/bin/chromium.
@@ -26,19 +27,31 @@ export default defineConfig({
   reporter: process.env['CI'] ? [['list'], ['json', { outputFile: 'test-results/e2e.json' }]] : [['list']],
   outputDir: 'test-results/e2e-artifacts',
   use: {
-    baseURL: 'http://localhost:4173',
+    baseURL: url(PORTS.e2ePreview),
     trace: 'off',
   },
   webServer: [
     {
       command: 'npx vite build --config test/e2e/vite.config.ts --logLevel warn && npx vite preview --config test/e2e/vite.config.ts',
-      url: 'http://localhost:4173',
+      url: url(PORTS.e2ePreview),
       reuseExistingServer: !process.env['CI'],
       timeout: 120_000,
     },
     {
       command: 'npx vite --config test/e2e/vite.config.ts',
-      url: 'http://localhost:5173',
+      url: url(PORTS.e2eDev),
+      reuseExistingServer: !process.env['CI'],
+      timeout: 120_000,
+    },
+    {
+      command: 'npx vite build --config demo/vite.config.ts --logLevel warn && npx vite preview --config demo/vite.config.ts',
+      url: url(PORTS.demoPreview),
+      reuseExistingServer: !process.env['CI'],
+      timeout: 120_000,
+    },
+    {
+      command: 'npx vite build --config bench/vite.config.ts --logLevel warn && npx vite preview --config bench/vite.config.ts',
+      url: url(PORTS.bench),
       reuseExistingServer: !process.env['CI'],
       timeout: 120_000,
     },

@@ -21,6 +21,8 @@ export interface WorkerOpenOptions {
   name: string;
   vfs: VfsChoice;
   durability: Durability;
+  /** Run the start-up sweep (interrupted jobs → failed) when this tab opens the store alone. */
+  recoverOnStart: boolean;
 }
 
 /** What `info()` reports. */
@@ -38,8 +40,12 @@ export interface StoreInfo extends CoreInfo {
   storageEstimate: { usage: number; quota: number } | null;
   /** navigator.storage.persisted(), where the browser has it. */
   persisted: boolean | null;
-  /** Transactions committed by this worker since it opened (one per group commit). */
+  /** Transactions committed by the leader since it opened (one per group commit). */
   commits: number;
+  /** Whether the calling tab's worker is the leader that owns the database. */
+  leader: boolean;
+  /** Jobs the start-up sweep marked failed because the app had closed while they ran. */
+  recoveredJobs: number;
 }
 
 /** What the worker answers to `open`: the store methods it serves, and its info. */
@@ -91,4 +97,53 @@ export function installErrorTransfer(handlers: Map<string, TransferHandler<unkno
       throw errorFromWire(wire as WireError);
     },
   });
+}
+
+// --- several tabs --------------------------------------------------------------------------------
+
+/** The BroadcastChannel and Web Lock names of one store; every tab's worker derives the same ones. */
+export function storeChannels(name: string) {
+  const base = `agent-state-store:${name}`;
+  return {
+    /** Leader announcements and tab greetings. */
+    control: `${base}:control`,
+    /** Every committed change, for `subscribe`. */
+    changes: `${base}:changes`,
+    /** The duplex pipe between one tab's worker and the leader (Comlink runs over it). */
+    rpc: (tabId: string) => `${base}:rpc:${tabId}`,
+    /** Progress events of one import. */
+    progress: (requestId: string) => `${base}:progress:${requestId}`,
+    /** Held exclusively by the leader for as long as it serves. */
+    leaderLock: `${base}:leader`,
+    /** Held (shared) by every open tab's worker, so a starting leader can tell whether it is alone. */
+    aliveLock: `${base}:alive`,
+  };
+}
+
+/** Messages on the control channel. */
+export type ControlMessage =
+  | { type: 'leader'; leaderId: string }
+  | { type: 'who-leads' }
+  | { type: 'hello'; tabId: string }
+  | { type: 'welcome'; tabId: string; leaderId: string }
+  | { type: 'resign'; leaderId: string }
+  | { type: 'bye'; tabId: string };
+
+/** What kind of record a change touched. */
+export type ChangeKind = 'thread' | 'message' | 'checkpoint' | 'job' | 'goal' | 'tools' | 'sessionIndex' | 'database';
+
+/** One committed change, delivered to every tab's subscribers. */
+export interface StoreChange {
+  kind: ChangeKind;
+  /** The operation that made it. */
+  method: string;
+  /** The thread it belongs to, where there is one. */
+  threadId: string | null;
+  /** The record's id: a message id, checkpoint id, job id, thread id. */
+  id: string | number | null;
+}
+
+/** Calls that only read: retried freely after a leader change, and never given a request id. */
+export function isReadMethod(method: string): boolean {
+  return /^(get|list|find|search|export)/.test(method) || method === 'integrityCheck' || method === 'dbPath';
 }

@@ -1,57 +1,109 @@
-import { StateStore } from '../src/core/store.js';
+import * as Comlink from 'comlink';
 import { StoreError } from '../src/core/errors.js';
-import type { OpenResult, StoreInfo, WorkerOpenOptions } from '../src/protocol.js';
-import { loadEngine, openDatabase, type OpenedDatabase } from './database.js';
-import { GroupCommit } from './group-commit.js';
+import { storeChannels, type ControlMessage, type OpenResult, type StoreInfo, type WorkerOpenOptions } from '../src/protocol.js';
+import { loadEngine, openDatabase } from './database.js';
+import { Leader, SERVED_METHODS, type LeaderApi } from './leader.js';
+import { LeaderLink } from './leader-link.js';
 
-/** The store methods the page may call: StateStore's own, less the ones the worker runs itself. */
-const SERVED = new Set(Object.getOwnPropertyNames(StateStore.prototype).filter((name) => !['constructor', 'close', 'info'].includes(name)));
-
-interface Open {
-  opened: OpenedDatabase;
-  store: StateStore;
-  commits: GroupCommit;
-  options: WorkerOpenOptions;
-}
-
-async function storageFacts(): Promise<Pick<StoreInfo, 'storageEstimate' | 'persisted'>> {
-  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
-  const estimate = await storage?.estimate?.().catch(() => undefined);
-  const persisted = await storage?.persisted?.().catch(() => undefined);
-  return {
-    storageEstimate: estimate ? { usage: estimate.usage ?? 0, quota: estimate.quota ?? 0 } : null,
-    persisted: persisted ?? null,
+/** Holds a Web Lock until `release()` (which also withdraws a request still waiting); `granted` resolves once held. */
+function holdLock(name: string, mode: LockMode, onGranted: () => Promise<void>): { granted: Promise<void>; release(): void; done: Promise<unknown> } {
+  const withdraw = new AbortController();
+  let letGo = () => {};
+  const held = new Promise<void>((resolve) => {
+    letGo = resolve;
+  });
+  const release = () => {
+    withdraw.abort();
+    letGo();
   };
+  let markGranted = () => {};
+  const granted = new Promise<void>((resolve) => {
+    markGranted = resolve;
+  });
+  const done = navigator.locks.request(name, { mode, signal: withdraw.signal }, async () => {
+    markGranted();
+    await onGranted();
+    await held;
+  });
+  done.catch(() => {});
+  return { granted, release, done };
 }
 
 /**
- * The object the worker exposes through Comlink. The page's client is typed from it and from
- * StateStore, never from a second hand-written interface.
+ * The object each tab's worker exposes to its page through Comlink. Every tab's worker runs for the
+ * election (a Web Lock); the winner opens the database and leads, the others forward their page's
+ * calls to it over a BroadcastChannel. When the leader's tab goes away, the next worker in line
+ * takes the lock, opens the database and announces itself, and the others resend what was in flight.
  */
 export function makeWorkerApi() {
-  let current: Open | undefined;
+  const tabId = crypto.randomUUID();
+  let options: WorkerOpenOptions | undefined;
+  let leader: Leader | undefined;
+  let link: LeaderLink | undefined;
+  let control: BroadcastChannel | undefined;
+  let alive: ReturnType<typeof holdLock> | undefined;
+  let leadership: ReturnType<typeof holdLock> | undefined;
   let closed = false;
+  // The sweep belongs to opening the store; a tab that takes over later must not fail jobs that a
+  // tab still open may be running.
+  let opening = true;
 
-  function require(): Open {
+  const isLeader = () => leader !== undefined;
+
+  async function othersAlive(name: string): Promise<boolean> {
+    const state = await navigator.locks.query();
+    return (state.held ?? []).filter((lock) => lock.name === storeChannels(name).aliveLock).length > 1;
+  }
+
+  async function lead(opts: WorkerOpenOptions): Promise<void> {
+    link?.drop();
+    const sqlite3 = await loadEngine();
+    const opened = await openDatabase(sqlite3, opts);
+    try {
+      const sweep = opening && opts.recoverOnStart && !(typeof navigator.locks?.query === 'function' && (await othersAlive(opts.name)));
+      leader = Leader.start(opened, opts, sweep);
+      // Calls of this tab that were waiting for (or in flight to) another leader now run here.
+      link?.drop();
+    } catch (error) {
+      opened.driver.close();
+      await opened.release().catch(() => {});
+      throw error;
+    }
+    control?.postMessage({ type: 'leader', leaderId: tabId } satisfies ControlMessage);
+  }
+
+  function onControl(message: ControlMessage): void {
+    if (leader) {
+      if (message.type === 'who-leads') control!.postMessage({ type: 'leader', leaderId: tabId } satisfies ControlMessage);
+      if (message.type === 'hello') {
+        leader.serveTab(message.tabId);
+        control!.postMessage({ type: 'welcome', tabId: message.tabId, leaderId: tabId } satisfies ControlMessage);
+      }
+      if (message.type === 'bye') leader.forgetTab(message.tabId);
+      return;
+    }
+    link?.onControl(message);
+  }
+
+  /**
+   * Runs `fn` against the leader: this worker's own, or the one it reaches over the channel.
+   * `retried` is false only when this worker led from the start, so the call cannot have reached
+   * another leader before.
+   */
+  async function onLeader<T>(fn: (api: LeaderApi | Comlink.Remote<LeaderApi>, retried: boolean) => Promise<T>): Promise<T> {
     if (closed) throw new StoreError('CLOSED', 'the store is closed');
-    if (!current) throw new StoreError('CLOSED', 'the store is not open');
-    return current;
+    if (!options) throw new StoreError('CLOSED', 'the store is not open');
+    if (leader) return fn(leader, false);
+    for (;;) {
+      if (leader) return fn(leader, true);
+      const sent = await link!.send((remote) => fn(remote, true));
+      if ('value' in sent) return sent.value;
+    }
   }
 
   async function info(): Promise<StoreInfo> {
-    const { store, opened, commits, options } = require();
-    const core = await commits.submit(() => store.info());
-    const size = await commits.submit(() => opened.driver.all('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()')[0]);
-    return {
-      ...core,
-      name: options.name,
-      vfs: opened.vfs,
-      fallbackReason: opened.fallbackReason,
-      durability: options.durability,
-      databaseSizeBytes: Number(size?.['bytes'] ?? 0),
-      commits: commits.commits,
-      ...(await storageFacts()),
-    };
+    const found = await onLeader((api) => api.info());
+    return { ...found, leader: isLeader() };
   }
 
   return {
@@ -60,34 +112,53 @@ export function makeWorkerApi() {
       return true;
     },
 
-    /** Opens the store; a worker opens one store once. */
-    async open(options: WorkerOpenOptions): Promise<OpenResult> {
-      if (current || closed) throw new StoreError('CONFLICT', 'this worker has already opened a store');
-      const sqlite3 = await loadEngine();
-      const opened = await openDatabase(sqlite3, options);
+    /** Joins the store: leads it if no tab does, else connects to the tab that does. */
+    async open(opts: WorkerOpenOptions): Promise<OpenResult> {
+      if (options || closed) throw new StoreError('CONFLICT', 'this worker has already opened a store');
+      options = opts;
+      if (typeof navigator.locks?.request !== 'function') {
+        // No Web Locks (a very old browser): one tab, no coordination.
+        await lead(opts);
+        opening = false;
+        return { methods: [...SERVED_METHODS], info: await info() };
+      }
+      const names = storeChannels(opts.name);
+      control = new BroadcastChannel(names.control);
+      control.onmessage = (event: MessageEvent<ControlMessage>) => onControl(event.data);
+      link = new LeaderLink(opts.name, tabId, control, isLeader);
+      alive = holdLock(names.aliveLock, 'shared', async () => {});
+      await alive.granted;
+
+      let failed: (error: unknown) => void = () => {};
+      const leadFailed = new Promise<never>((_, reject) => {
+        failed = reject;
+      });
+      leadership = holdLock(names.leaderLock, 'exclusive', async () => {
+        if (closed) return;
+        try {
+          await lead(opts);
+        } catch (error) {
+          failed(error);
+          // Give the lock up so that another tab can try; this one reports the error to its page.
+          leadership?.release();
+        }
+      });
+      control.postMessage({ type: 'who-leads' } satisfies ControlMessage);
       try {
-        // journal_mode is set after the version check in StateStore.open, so a database that is
-        // refused as too new is not touched; synchronous decides whether a commit waits for flush.
-        const store = StateStore.open({ db: opened.driver, sessionIndex: opened.sessionIndex, dbPath: opened.dbPath });
-        opened.driver.exec(`PRAGMA journal_mode = ${opened.vfs === 'memory' ? 'MEMORY' : 'TRUNCATE'}`);
-        opened.driver.exec(`PRAGMA synchronous = ${options.durability === 'strict' ? 'FULL' : 'OFF'}`);
-        const commits = new GroupCommit(opened.driver, () => opened.afterCommit());
-        current = { opened, store, commits, options };
-        return { methods: [...SERVED], info: await info() };
+        const first = await Promise.race([info(), leadFailed]);
+        opening = false;
+        return { methods: [...SERVED_METHODS], info: first };
       } catch (error) {
-        opened.driver.close();
-        await opened.release().catch(() => {});
+        await this.close();
         throw error;
       }
     },
 
-    /** Runs one store method inside the group commit. */
-    async call(method: string, args: unknown[]): Promise<unknown> {
-      const { store, commits } = require();
-      if (!SERVED.has(method)) throw new StoreError('INVALID_ARGUMENT', `${method} is not a store method`, { details: { field: 'method' } });
-      if (!Array.isArray(args)) throw new StoreError('INVALID_ARGUMENT', 'args must be an array', { details: { field: 'args' } });
-      const fn = (store as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!;
-      return commits.submit(() => fn.apply(store, args));
+    /** Runs one store method on the leader. Writes carry a request id so a retry applies once. */
+    async call(method: string, args: unknown[], requestId: string | null = null): Promise<unknown> {
+      // The request log is for calls that may reach a second leader; this tab's own leader skips it.
+      const result = await onLeader((api, retried) => api.call(method, args, retried ? requestId : null));
+      return result instanceof Uint8Array ? Comlink.transfer(result, [result.buffer]) : result;
     },
 
     /** What the store runs on, and how it is doing. */
@@ -95,23 +166,25 @@ export function makeWorkerApi() {
 
     /** Writes a pending memory-mode snapshot to IndexedDB now (the page calls this on pagehide). */
     async flush(): Promise<void> {
-      if (!current || closed) return;
-      current.commits.flush();
-      await current.opened.flush();
+      await leader?.flush();
     },
 
-    /** Commits what is queued, closes the database and releases OPFS. Later calls fail with CLOSED. */
+    /** Leaves the store: a leader commits, closes and hands over; a follower says goodbye. */
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      if (!current) return;
-      const { store, opened, commits } = current;
-      current = undefined;
-      commits.flush();
-      commits.dispose();
-      await opened.flush();
-      store.close();
-      await opened.release();
+      link?.close();
+      if (leader) {
+        const current = leader;
+        leader = undefined;
+        control?.postMessage({ type: 'resign', leaderId: tabId } satisfies ControlMessage);
+        await current.close();
+      } else {
+        control?.postMessage({ type: 'bye', tabId } satisfies ControlMessage);
+      }
+      leadership?.release();
+      alive?.release();
+      control?.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import { get as idbGet, set as idbSet } from 'idb-keyval';
-import { oo1Driver, type Oo1Database } from '../src/driver/oo1.js';
+import { deserializeInto, oo1Driver, type Oo1Database, type Oo1Engine } from '../src/driver/oo1.js';
+import { lastStorageError } from './storage-errors.js';
 import { memoryTextFile } from '../src/driver/memory-file.js';
 import type { SqlDriver, TextFile } from '../src/driver/port.js';
 import { StoreError } from '../src/core/errors.js';
@@ -20,7 +21,11 @@ let engine: Promise<Sqlite3> | undefined;
 
 /** Loads the wasm module once per worker. */
 export function loadEngine(): Promise<Sqlite3> {
-  engine ??= (sqlite3InitModule as unknown as (config: object) => Promise<Sqlite3>)({ print: () => {}, printErr: () => {} });
+  engine ??= (sqlite3InitModule as unknown as (config: object) => Promise<Sqlite3>)({ print: () => {}, printErr: () => {} }).then((sqlite3) => {
+    // oo1 also warns on every failed step; the failure itself reaches the caller as a StoreError.
+    (sqlite3 as unknown as { config: { warn: () => void } }).config.warn = () => {};
+    return sqlite3;
+  });
   return engine;
 }
 
@@ -44,7 +49,7 @@ const ROOT = 'agent-state-store';
 const SNAPSHOT_DELAY_MS = 250;
 
 function driverFor(sqlite3: Sqlite3, db: Oo1DB): SqlDriver {
-  return oo1Driver(db as unknown as Oo1Database, (d) => sqlite3.capi.sqlite3_get_autocommit(d.pointer as number) !== 0);
+  return oo1Driver(sqlite3 as unknown as Oo1Engine, db as unknown as Oo1Database, lastStorageError);
 }
 
 async function storeDirectory(name: string): Promise<FileSystemDirectoryHandle> {
@@ -131,19 +136,15 @@ async function openMemory(sqlite3: Sqlite3, name: string, reason: string | null)
   const key = `${ROOT}:${name}:snapshot`;
   const saved = await idbGet<Snapshot>(key).catch(() => undefined);
   const db = new sqlite3.oo1.DB(':memory:', 'c');
-  if (saved?.bytes?.byteLength) {
-    const pointer = sqlite3.wasm.allocFromTypedArray(saved.bytes);
-    const { capi } = sqlite3;
-    const rc = capi.sqlite3_deserialize(db.pointer!, 'main', pointer, saved.bytes.byteLength, saved.bytes.byteLength, capi.SQLITE_DESERIALIZE_FREEONCLOSE | capi.SQLITE_DESERIALIZE_RESIZEABLE);
-    if (rc !== 0) throw new StoreError('STORAGE', `the IndexedDB snapshot could not be loaded (SQLite result code ${rc})`, { details: { resultCode: rc } });
-  }
+  if (saved?.bytes?.byteLength) deserializeInto(sqlite3 as unknown as Oo1Engine, db as unknown as Oo1Database, saved.bytes);
   const file = memoryTextFile(saved?.sessionIndex ?? '');
+  const driver = driverFor(sqlite3, db);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let writing: Promise<void> = Promise.resolve();
   const save = (): Promise<void> => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    const snapshot: Snapshot = { bytes: sqlite3.capi.sqlite3_js_db_export(db), sessionIndex: file.content };
+    const snapshot: Snapshot = { bytes: driver.serialize(), sessionIndex: file.content };
     writing = writing.then(() => idbSet(key, snapshot));
     return writing;
   };
@@ -151,7 +152,7 @@ async function openMemory(sqlite3: Sqlite3, name: string, reason: string | null)
     vfs: 'memory',
     fallbackReason: reason,
     db,
-    driver: driverFor(sqlite3, db),
+    driver,
     sessionIndex: file,
     dbPath: `memory:${name}`,
     afterCommit() {

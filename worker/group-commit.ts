@@ -7,10 +7,14 @@ import { StoreError, toStoreError } from '../src/core/errors.js';
  * each in its own SAVEPOINT (the core's `atomically`), commits once, and only then settles their
  * promises. A call that fails rolls back only its own savepoint. If the commit itself fails, or
  * SQLite aborts the whole transaction mid-batch, the calls whose work was lost are rejected too.
+ * An `exclusive` call (import, export) runs alone, between transactions.
  */
 
 interface Pending {
   run: () => unknown;
+  exclusive: boolean;
+  /** Called once the call's work is committed (not for a failed call). */
+  committed?: (() => void) | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -33,9 +37,18 @@ export class GroupCommit {
   }
 
   /** Queues a call; the promise settles after the transaction it ran in has committed. */
-  submit<T>(run: () => T): Promise<T> {
+  submit<T>(run: () => T, committed?: () => void): Promise<T> {
+    return this.enqueue(run, false, committed);
+  }
+
+  /** Queues a call that must run outside any transaction (it manages its own atomicity). */
+  exclusive<T>(run: () => T, committed?: () => void): Promise<T> {
+    return this.enqueue(run, true, committed);
+  }
+
+  private enqueue<T>(run: () => T, exclusive: boolean, committed?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ run, exclusive, committed, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         this.channel.port2.postMessage(null);
@@ -46,11 +59,34 @@ export class GroupCommit {
   /** Runs everything queued now (also used before close). */
   flush(): void {
     this.scheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
+    while (this.queue.length > 0) {
+      const exclusiveAt = this.queue.findIndex((p) => p.exclusive);
+      if (exclusiveAt === 0) {
+        this.runAlone(this.queue.shift()!);
+      } else {
+        const batch = exclusiveAt < 0 ? this.queue.splice(0) : this.queue.splice(0, exclusiveAt);
+        this.runBatch(batch);
+      }
+    }
+  }
+
+  private runAlone(call: Pending): void {
+    let outcome: Outcome;
+    try {
+      outcome = { ok: true, value: call.run() };
+      this.commits++;
+      call.committed?.();
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    this.afterCommit();
+    if (outcome.ok) call.resolve(outcome.value);
+    else call.reject(outcome.error);
+  }
+
+  private runBatch(batch: Pending[]): void {
     const outcomes: Outcome[] = [];
-    let committedUpTo = 0;
+    let lostFrom = 0;
     this.db.exec('BEGIN');
     for (const call of batch) {
       try {
@@ -60,10 +96,10 @@ export class GroupCommit {
       }
       if (!this.db.inTransaction()) {
         // SQLite rolled everything back (a full disk, say): the earlier calls' work is gone.
-        const cause = outcomes[outcomes.length - 1];
-        const lost = cause && !cause.ok ? toStoreError(cause.error, 'group commit') : new StoreError('STORAGE', 'the transaction was rolled back');
-        for (let i = committedUpTo; i < outcomes.length - 1; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: lost };
-        committedUpTo = outcomes.length;
+        const cause = outcomes[outcomes.length - 1]!;
+        const lost = cause.ok ? new StoreError('STORAGE', 'the transaction was rolled back') : toStoreError(cause.error, 'group commit');
+        for (let i = lostFrom; i < outcomes.length; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: lost };
+        lostFrom = outcomes.length;
         this.db.exec('BEGIN');
       }
     }
@@ -73,8 +109,11 @@ export class GroupCommit {
     } catch (error) {
       if (this.db.inTransaction()) this.db.exec('ROLLBACK');
       const failed = toStoreError(error, 'commit');
-      for (let i = committedUpTo; i < outcomes.length; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: failed };
+      for (let i = lostFrom; i < outcomes.length; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: failed };
     }
+    batch.forEach((call, i) => {
+      if (outcomes[i]!.ok) call.committed?.();
+    });
     this.afterCommit();
     batch.forEach((call, i) => {
       const outcome = outcomes[i]!;

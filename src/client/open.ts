@@ -2,7 +2,8 @@ import * as Comlink from 'comlink';
 import { StoreError } from '../core/errors.js';
 import { UNCLONEABLE } from '../core/validate.js';
 import type { StateStore } from '../core/store.js';
-import { installErrorTransfer, type Durability, type StoreInfo, type VfsChoice } from '../protocol.js';
+import { installErrorTransfer, isReadMethod, storeChannels, type Durability, type StoreChange, type StoreInfo, type VfsChoice, type WorkerOpenOptions } from '../protocol.js';
+import type { ImportOptions, ImportProgress, ImportResult } from '../core/transfer.js';
 import type { WorkerApi } from '../../worker/api.js';
 
 /** Options of openStateStore. */
@@ -15,6 +16,11 @@ export interface OpenStateStoreOptions {
   durability?: Durability;
   /** A worker running `agent-state-store/worker`, for apps that host it themselves. Default: the package's own. */
   worker?: Worker;
+  /**
+   * When the first tab opens the store, mark jobs left `queued` or `running` by a closed session as
+   * `failed` (detail "interrupted: …"). Default true; it never runs while another tab has the store open.
+   */
+  recoverOnStart?: boolean;
 }
 
 // What the worker serves: StateStore's methods less the ones the client owns.
@@ -29,7 +35,17 @@ export type StoreOperations = {
 };
 
 /** The store a page holds: every operation of the contract, plus what only the browser knows. */
-export interface StateStoreClient extends StoreOperations {
+export interface StateStoreClient extends Omit<StoreOperations, 'importDatabase'> {
+  /**
+   * Replaces all data with a SQLite file (see StateStore.importDatabase); `onProgress` is called on
+   * this page as the import advances, whichever tab's worker runs it.
+   */
+  importDatabase(bytes: Uint8Array, options?: ImportOptions): Promise<ImportResult>;
+  /**
+   * Calls `listener` with every committed change from any tab (kind, thread, id, method). Returns
+   * the function that stops it.
+   */
+  subscribe(listener: (change: StoreChange) => void): () => void;
   /** SQLite version, VFS, durability, database size, storage estimate, persistence, session-index health. */
   info(): Promise<StoreInfo>;
   /** Asks the browser to keep this origin's storage under pressure (navigator.storage.persist()). */
@@ -80,7 +96,7 @@ function defaultWorker(): Worker {
   return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'agent-state-store' });
 }
 
-function checkOptions(options: OpenStateStoreOptions): Required<Omit<OpenStateStoreOptions, 'worker'>> {
+function checkOptions(options: OpenStateStoreOptions): WorkerOpenOptions {
   const name = options.name ?? 'default';
   if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
     throw new StoreError('INVALID_ARGUMENT', 'name must be 1–64 letters, digits, ".", "_" or "-"', { details: { field: 'name' } });
@@ -93,7 +109,11 @@ function checkOptions(options: OpenStateStoreOptions): Required<Omit<OpenStateSt
   if (durability !== 'strict' && durability !== 'relaxed') {
     throw new StoreError('INVALID_ARGUMENT', `durability must be strict or relaxed; got ${String(durability)}`, { details: { field: 'durability' } });
   }
-  return { name, vfs, durability };
+  const recoverOnStart = options.recoverOnStart ?? true;
+  if (typeof recoverOnStart !== 'boolean') {
+    throw new StoreError('INVALID_ARGUMENT', 'recoverOnStart must be a boolean', { details: { field: 'recoverOnStart' } });
+  }
+  return { name, vfs: vfs as VfsChoice, durability: durability as Durability, recoverOnStart };
 }
 
 /**
@@ -137,14 +157,16 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
     }
   };
   const call = async (method: string, args: unknown[]): Promise<unknown> => {
+    // A write carries an id that the leader records with it, so a retry after failover applies once.
+    const requestId = isReadMethod(method) ? null : crypto.randomUUID();
     try {
-      return await remote.call(method, args);
+      return await remote.call(method, args, requestId);
     } catch (error) {
       if (!(error instanceof Error && error.name === 'DataCloneError')) throw error;
       // postMessage refused a value structured clone cannot copy. Send stand-ins instead, so that the
       // store's own validation names the field, exactly as it does in Node.
       try {
-        return await remote.call(method, standInsForUncloneable(args) as unknown[]);
+        return await remote.call(method, standInsForUncloneable(args) as unknown[], requestId);
       } catch (retryError) {
         if (!(retryError instanceof Error && retryError.name === 'DataCloneError')) throw retryError;
         throw new StoreError('INVALID_ARGUMENT', `${method}: an argument cannot be sent to the worker (${retryError.message})`, { cause: retryError });
@@ -159,13 +181,45 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
   for (const method of opened.methods) {
     client[method] = (...args: unknown[]) => guard(method, () => call(method, args));
   }
+  const channels = storeChannels(settings.name);
+  const listeners = new Set<(change: StoreChange) => void>();
+  let changes: BroadcastChannel | undefined;
+
   Object.assign(client, {
+    importDatabase: (bytes: Uint8Array, options: ImportOptions = {}) =>
+      guard('importDatabase', async () => {
+        const { onProgress, ...rest } = options ?? {};
+        const requestId = crypto.randomUUID();
+        const progress = onProgress ? new BroadcastChannel(channels.progress(requestId)) : undefined;
+        if (progress) progress.onmessage = (event: MessageEvent<ImportProgress>) => onProgress!(event.data);
+        try {
+          return (await remote.call('importDatabase', [bytes, rest], requestId)) as ImportResult;
+        } finally {
+          progress?.close();
+        }
+      }),
+    subscribe: (listener: (change: StoreChange) => void) => {
+      if (closed) throw new StoreError('CLOSED', 'subscribe: the store is closed');
+      if (typeof listener !== 'function') throw new StoreError('INVALID_ARGUMENT', 'listener must be a function', { details: { field: 'listener' } });
+      if (!changes) {
+        changes = new BroadcastChannel(channels.changes);
+        changes.onmessage = (event: MessageEvent<StoreChange[]>) => {
+          for (const change of event.data) for (const l of listeners) l(change);
+        };
+      }
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
     info: () => guard('info', () => remote.info()),
     requestPersistence: () => guard('requestPersistence', async () => (await navigator.storage?.persist?.()) ?? false),
     close: async () => {
       if (closed) return;
       closed = true;
       globalThis.removeEventListener?.('pagehide', onPageHide);
+      changes?.close();
+      listeners.clear();
       try {
         await remote.close();
       } finally {
@@ -173,6 +227,6 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
         worker.terminate();
       }
     },
-  } satisfies Pick<StateStoreClient, 'info' | 'requestPersistence' | 'close'>);
+  } satisfies Pick<StateStoreClient, 'importDatabase' | 'subscribe' | 'info' | 'requestPersistence' | 'close'>);
   return client as unknown as StateStoreClient;
 }

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { PORTS, url } from '../ports.js';
 import { expect, launchProfile, newProfileDir, openApp, test } from './fixtures.js';
 
 const THREAD = { id: 't1', preview: 'first', ephemeral: false, modelProvider: 'openai', createdAt: 10, updatedAt: 20, status: 'idle', cwd: '/w', cliVersion: '1.0', source: 'interactive', name: 'Persisted Thread', rolloutPath: '/r/t1.jsonl' } as const;
@@ -29,7 +30,7 @@ test('data survives closing the browser and starting it again on the same profil
   try {
     let context = await launchProfile(dir);
     let page = await context.newPage();
-    await openApp(page, 'http://localhost:4173/');
+    await openApp(page, `${url(PORTS.e2ePreview)}/`);
     await page.evaluate(async (thread) => {
       const store = await window.openStateStore({ name: 'restart' });
       await store.upsertThread(thread);
@@ -42,7 +43,7 @@ test('data survives closing the browser and starting it again on the same profil
 
     context = await launchProfile(dir);
     page = await context.newPage();
-    await openApp(page, 'http://localhost:4173/');
+    await openApp(page, `${url(PORTS.e2ePreview)}/`);
     const read = await page.evaluate(async () => {
       const store = await window.openStateStore({ name: 'restart' });
       const result = {

@@ -1,3 +1,4 @@
+import { PORTS, url } from '../ports.js';
 import { expect, test } from './fixtures.js';
 
 const roundTrip = async () => {
@@ -18,7 +19,7 @@ test('the production build serves the worker and the wasm, and the store runs on
 
 test('the Vite dev server serves the worker and the wasm too', async ({ profile }) => {
   const page = await profile.context.newPage();
-  await page.goto('http://localhost:5173/');
+  await page.goto(`${url(PORTS.e2eDev)}/`);
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', undefined, { timeout: 30_000 });
   expect(await page.evaluate(roundTrip)).toEqual(expected);
   await page.close();

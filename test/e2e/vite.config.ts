@@ -1,8 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { PORTS } from '../ports.js';
 
 const root = fileURLToPath(new URL('./app', import.meta.url));
-const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+// E2E_DIST points the app at another build of the package (a private `vite build --outDir`), so a
+// test run is not disturbed by someone rebuilding dist/ meanwhile.
+const dist = process.env['E2E_DIST'] ? `${process.env['E2E_DIST'].replace(/\/$/, '')}/` : fileURLToPath(new URL('../../dist/', import.meta.url));
 
 /**
  * The browser-test app, configured the way the README tells a consumer to: the package from its
@@ -20,11 +23,11 @@ export default defineConfig({
   optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm', 'agent-state-store'] },
   worker: { format: 'es' },
   build: {
-    outDir: fileURLToPath(new URL('../../.cache/e2e-app', import.meta.url)),
+    outDir: fileURLToPath(new URL(`../../.cache/e2e-app-${process.env['PORT_OFFSET'] ?? 0}`, import.meta.url)),
     emptyOutDir: true,
     target: 'es2022',
     rolldownOptions: { input: { main: `${root}/index.html` } },
   },
-  server: { port: 5173, strictPort: true, fs: { allow: [fileURLToPath(new URL('../..', import.meta.url))] } },
-  preview: { port: 4173, strictPort: true },
+  server: { port: PORTS.e2eDev, strictPort: true, fs: { allow: [fileURLToPath(new URL('../..', import.meta.url))] } },
+  preview: { port: PORTS.e2ePreview, strictPort: true },
 });

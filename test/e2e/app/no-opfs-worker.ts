@@ -1,3 +1,5 @@
 // The store's worker in a scope without OPFS: `auto` must fall back to memory.
 import './remove-opfs.js';
-import 'agent-state-store/worker';
+import { serve } from 'agent-state-store/worker';
+
+serve();

@@ -1,2 +1,4 @@
-// The package's worker entry, hosted by the app itself (the `worker` option of openStateStore).
-import 'agent-state-store/worker';
+// The package's worker, hosted by the app itself (the `worker` option of openStateStore).
+import { serve } from 'agent-state-store/worker';
+
+serve();

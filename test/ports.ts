@@ -1,0 +1,21 @@
+/**
+ * The ports of the servers the browser tests and benchmarks start. `PORT_OFFSET` moves them all, so
+ * two test runs on one machine (or a run beside a demo you are using) do not share a server.
+ */
+const offset = Number(process.env['PORT_OFFSET'] ?? 0);
+
+export const PORTS = {
+  /** The test app, production build (vite preview). */
+  e2ePreview: 4173 + offset,
+  /** The test app, dev server. (Test ports sit within 100 of each other, so offsets in steps of 1000 never collide.) */
+  e2eDev: 4174 + offset,
+  /** The demo, production build, for its tests. */
+  demoPreview: 4190 + offset,
+  /** The demo dev server (`npm run demo`). */
+  demoDev: 5190 + offset,
+  /** The benchmark page. */
+  bench: 4200 + offset,
+};
+
+/** http://localhost:<port> */
+export const url = (port: number): string => `http://localhost:${port}`;
