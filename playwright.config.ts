@@ -17,9 +17,14 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
+// E2E_SKIP_APPS=1 leaves out the demo and benchmark pages (their servers and specs), for a quick
+// run of the store's own browser tests while someone is working on those pages.
+const skipApps = process.env['E2E_SKIP_APPS'] === '1';
+
 export default defineConfig({
   testDir: 'test/e2e',
   testMatch: '**/*.spec.ts',
+  testIgnore: skipApps ? ['**/demo*.spec.ts', '**/bench*.spec.ts'] : [],
   timeout: 60_000,
   fullyParallel: false,
   workers: 2,
@@ -43,17 +48,21 @@ export default defineConfig({
       reuseExistingServer: !process.env['CI'],
       timeout: 120_000,
     },
-    {
-      command: 'npx vite build --config demo/vite.config.ts --logLevel warn && npx vite preview --config demo/vite.config.ts',
-      url: url(PORTS.demoPreview),
-      reuseExistingServer: !process.env['CI'],
-      timeout: 120_000,
-    },
-    {
-      command: 'npx vite build --config bench/vite.config.ts --logLevel warn && npx vite preview --config bench/vite.config.ts',
-      url: url(PORTS.bench),
-      reuseExistingServer: !process.env['CI'],
-      timeout: 120_000,
-    },
+    ...(skipApps
+      ? []
+      : [
+        {
+          command: 'npx vite build --config demo/vite.config.ts --logLevel warn && npx vite preview --config demo/vite.config.ts',
+          url: url(PORTS.demoPreview),
+          reuseExistingServer: !process.env['CI'],
+          timeout: 120_000,
+        },
+        {
+          command: 'npx vite build --config bench/vite.config.ts --logLevel warn && npx vite preview --config bench/vite.config.ts',
+          url: url(PORTS.bench),
+          reuseExistingServer: !process.env['CI'],
+          timeout: 120_000,
+        },
+        ]),
   ],
 });

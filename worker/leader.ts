@@ -111,8 +111,10 @@ export class Leader implements LeaderApi {
     const db = this.opened.driver;
 
     if (method === 'importDatabase') {
-      const progress = requestId ? new BroadcastChannel(storeChannels(this.options.name).progress(requestId)) : null;
-      const options = { ...((args[1] as object | undefined) ?? {}), onProgress: (p: ImportProgress) => progress?.postMessage(p) };
+      // The page listens for progress on a channel named by the id it sent along with the options.
+      const { progressId, ...given } = ((typeof args[1] === 'object' && args[1] !== null ? args[1] : {}) as { progressId?: unknown });
+      const progress = typeof progressId === 'string' ? new BroadcastChannel(storeChannels(this.options.name).progress(progressId)) : null;
+      const options = { ...given, onProgress: (p: ImportProgress) => progress?.postMessage(p) };
       const changes = [{ kind: 'database' as const, method, threadId: null, id: null }];
       try {
         return await this.commits.exclusive(() => fn.call(this.store, args[0], options), () => this.pending.push(...changes));

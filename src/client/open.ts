@@ -76,6 +76,8 @@ function standInsForUncloneable(value: unknown, seen = new Map<object, unknown>(
 }
 
 const PING_INTERVAL_MS = 100;
+// How long an import's result waits for its last progress event to arrive.
+const PROGRESS_GRACE_MS = 2_000;
 const START_TIMEOUT_MS = 30_000;
 
 /**
@@ -189,13 +191,25 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
     importDatabase: (bytes: Uint8Array, options: ImportOptions = {}) =>
       guard('importDatabase', async () => {
         const { onProgress, ...rest } = options ?? {};
-        const requestId = crypto.randomUUID();
-        const progress = onProgress ? new BroadcastChannel(channels.progress(requestId)) : undefined;
-        if (progress) progress.onmessage = (event: MessageEvent<ImportProgress>) => onProgress!(event.data);
+        if (!onProgress) return (await call('importDatabase', [bytes, rest])) as ImportResult;
+        const progressId = crypto.randomUUID();
+        const progress = new BroadcastChannel(channels.progress(progressId));
+        // Progress travels on a BroadcastChannel, which can deliver after the worker's reply does:
+        // wait for the closing "done" event (briefly) before letting go of the channel.
+        let sawDone = () => {};
+        const done = new Promise<void>((resolve) => {
+          sawDone = resolve;
+        });
+        progress.onmessage = (event: MessageEvent<ImportProgress>) => {
+          onProgress(event.data);
+          if (event.data.phase === 'done') sawDone();
+        };
         try {
-          return (await remote.call('importDatabase', [bytes, rest], requestId)) as ImportResult;
+          const result = (await call('importDatabase', [bytes, { ...rest, progressId }])) as ImportResult;
+          await Promise.race([done, new Promise((r) => setTimeout(r, PROGRESS_GRACE_MS))]);
+          return result;
         } finally {
-          progress?.close();
+          progress.close();
         }
       }),
     subscribe: (listener: (change: StoreChange) => void) => {

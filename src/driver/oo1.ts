@@ -48,6 +48,8 @@ const MAX_CACHED_STATEMENTS = 128;
 const SQLITE_OK = 0;
 const SQLITE_DONE = 101;
 const SQLITE_READONLY = 8;
+const SQLITE_IOERR = 10;
+const SQLITE_FULL = 13;
 // Pages copied per backup step, so progress can be reported between steps.
 const BACKUP_PAGES_PER_STEP = 256;
 
@@ -105,10 +107,13 @@ export function oo1Driver(engine: Oo1Engine, db: Oo1Database, ioError?: IoErrorP
 
   /** Runs engine work, attaching the storage error behind a generic I/O failure. */
   function engineCall<T>(fn: () => T): T {
+    // Forget a storage error left over from an earlier operation, so it is never pinned on this one.
+    ioError?.();
     try {
       return fn();
     } catch (error) {
-      const io = ioError?.();
+      const primary = ((error as { resultCode?: number }).resultCode ?? 0) & 0xff;
+      const io = primary === SQLITE_IOERR || primary === SQLITE_FULL ? ioError?.() : undefined;
       if (io && error instanceof Error) error.message += ` (${io.name}: ${io.message})`;
       throw error;
     }

@@ -8,5 +8,7 @@ declare global {
     workerWithoutOpfs(): Worker;
     ownWorker(): Worker;
     readStoreFile(storeName: string, file: string): Promise<string | null>;
+    quotaWorker(): Worker;
+    setQuotaExceeded(fail: string[]): Promise<number>;
   }
 }

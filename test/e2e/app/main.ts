@@ -34,6 +34,33 @@ function ownWorker(): Worker {
   return new Worker(new URL('./plain-worker.ts', import.meta.url), { type: 'module' });
 }
 
+/** A worker whose OPFS writes can be made to fail with QuotaExceededError (see quota-hook.ts and setQuotaExceeded). */
+function quotaWorker(): Worker {
+  return new Worker(new URL('./quota-worker.ts', import.meta.url), { type: 'module' });
+}
+
+/**
+ * Makes the named sync access handle methods of every quota worker throw QuotaExceededError (an
+ * empty list heals them). Resolves once a worker has it in force, with how many calls it failed so far.
+ */
+function setQuotaExceeded(fail: string[]): Promise<number> {
+  const channel = new BroadcastChannel('test-quota');
+  const id = crypto.randomUUID();
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      channel.close();
+      reject(new Error('no quota worker answered'));
+    }, 10_000);
+    channel.onmessage = (event: MessageEvent<{ ack?: string; thrown?: number }>) => {
+      if (event.data.ack !== id) return;
+      clearTimeout(timer);
+      channel.close();
+      resolve(event.data.thrown ?? 0);
+    };
+    channel.postMessage({ id, fail });
+  });
+}
+
 /** Reads a file of a store's OPFS directory (the store must be closed: an open sync handle locks it). */
 async function readStoreFile(storeName: string, file: string): Promise<string | null> {
   try {
@@ -45,5 +72,5 @@ async function readStoreFile(storeName: string, file: string): Promise<string | 
   }
 }
 
-Object.assign(window, { openStateStore, StoreError, runContractCase, workerWithoutOpfs, ownWorker, readStoreFile });
+Object.assign(window, { openStateStore, StoreError, runContractCase, workerWithoutOpfs, ownWorker, readStoreFile, quotaWorker, setQuotaExceeded });
 document.getElementById('status')!.textContent = 'ready';
