@@ -38,7 +38,8 @@ function likePattern(term: string): string {
 
 /** Turns user input into a plan that cannot be an FTS5 syntax error. */
 function plainPlan(query: string): Plan {
-  const terms = query.split(/\s+/u).filter((t) => t !== '');
+  // NUL ends an FTS5 string literal early, so it separates terms like white space does.
+  const terms = query.split(/[\s\u0000]+/u).filter((t) => t !== '');
   const long = terms.filter((t) => Array.from(t).length >= TRIGRAM);
   const short = terms.filter((t) => Array.from(t).length < TRIGRAM);
   return { match: long.length > 0 ? long.map(quote).join(' ') : null, likes: short.map(likePattern), terms };

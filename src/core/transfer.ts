@@ -3,6 +3,7 @@ import { StoreError } from './errors.js';
 import { LATEST_SCHEMA_VERSION, migrate } from './migrate.js';
 import { encodeEntry } from './session-index.js';
 import { num, str, strOrNull } from './rows.js';
+import { record } from './validate.js';
 
 /**
  * Export and import of whole databases. An import is checked on a private in-memory copy (header,
@@ -85,7 +86,11 @@ export function checkIntegrity(db: SqlDriver): { ok: boolean; problems: string[]
  * `installIndex` with the session index text once the database is in. Nothing is written unless
  * every check passed.
  */
-export function importImage(db: SqlDriver, input: unknown, options: ImportOptions, installIndex: (text: string) => void): ImportResult {
+export function importImage(db: SqlDriver, input: unknown, given: ImportOptions | null | undefined, installIndex: (text: string) => void): ImportResult {
+  const options = (given === undefined || given === null ? {} : record(given, 'options')) as ImportOptions;
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new StoreError('INVALID_ARGUMENT', 'options.onProgress must be a function', { details: { field: 'options.onProgress' } });
+  }
   const progress = options.onProgress ?? (() => {});
   if (options.sessionIndex !== undefined && typeof options.sessionIndex !== 'string') {
     throw new StoreError('INVALID_ARGUMENT', 'options.sessionIndex must be a string of JSONL', { details: { field: 'options.sessionIndex' } });

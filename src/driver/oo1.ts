@@ -5,7 +5,9 @@ import type { SqlDriver, SqlRow, SqlValue } from './port.js';
  * not import the engine: the worker and the Node store each hand in their own sqlite3 namespace.
  */
 export interface Oo1Statement {
+  readonly pointer: unknown;
   bind(values: readonly SqlValue[]): unknown;
+  getColumnNames(target?: string[]): string[];
   step(): boolean;
   get(target: Record<string, unknown>): Record<string, unknown>;
   reset(alsoClearBinds?: boolean): unknown;
@@ -24,7 +26,7 @@ export interface Oo1Database {
 /** The engine functions the adapter needs beyond one connection. */
 export interface Oo1Engine {
   oo1: { DB: new (filename: string, flags: string) => unknown };
-  wasm: { allocFromTypedArray(bytes: Uint8Array): unknown; dealloc(pointer: unknown): void };
+  wasm: { allocFromTypedArray(bytes: Uint8Array): unknown; dealloc(pointer: unknown): void; heap8u(): Uint8Array };
   capi: {
     sqlite3_get_autocommit(db: never): number;
     sqlite3_js_db_export(db: never, schema?: string): Uint8Array;
@@ -35,6 +37,8 @@ export interface Oo1Engine {
     sqlite3_backup_pagecount(backup: never): number;
     sqlite3_backup_finish(backup: never): number;
     sqlite3_errmsg(db: never): string;
+    sqlite3_column_blob(stmt: never, column: number): unknown;
+    sqlite3_column_bytes(stmt: never, column: number): number;
     SQLITE_DESERIALIZE_FREEONCLOSE: number;
     SQLITE_DESERIALIZE_RESIZEABLE: number;
   };
@@ -60,6 +64,23 @@ class EngineError extends Error {
     readonly resultCode: number,
   ) {
     super(message);
+  }
+}
+
+/**
+ * sqlite-wasm decodes text with a default TextDecoder, which drops a leading U+FEFF (it takes it for
+ * a byte-order mark). The bytes in the file are right, so where a text value starts with EF BB BF the
+ * character is put back: every string reads back exactly as it was written.
+ */
+function restoreByteOrderMarks(engine: Oo1Engine, stmt: Oo1Statement, names: string[], row: SqlRow): void {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (typeof row[name] !== 'string') continue;
+    const bytes = engine.capi.sqlite3_column_bytes(stmt.pointer as never, i);
+    if (bytes < 3) continue;
+    const at = Number(engine.capi.sqlite3_column_blob(stmt.pointer as never, i));
+    const heap = engine.wasm.heap8u();
+    if (heap[at] === 0xef && heap[at + 1] === 0xbb && heap[at + 2] === 0xbf) row[name] = `\uFEFF${row[name]}`;
   }
 }
 
@@ -144,7 +165,13 @@ export function oo1Driver(engine: Oo1Engine, db: Oo1Database, ioError?: IoErrorP
     all(sql, params) {
       return withStatement(sql, params, (stmt) => {
         const rows: SqlRow[] = [];
-        while (stmt.step()) rows.push(stmt.get({}) as SqlRow);
+        let names: string[] | undefined;
+        while (stmt.step()) {
+          const row = stmt.get({}) as SqlRow;
+          names ??= stmt.getColumnNames();
+          restoreByteOrderMarks(engine, stmt, names, row);
+          rows.push(row);
+        }
         return rows;
       });
     },
