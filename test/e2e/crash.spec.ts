@@ -2,6 +2,7 @@ import type { Page } from '@playwright/test';
 import { fromBase64, invariantProblems, rows, withImage } from '../fuzz/invariants.js';
 import type { RawDb } from '../fixtures/build-fixtures.js';
 import { expect, openApp, test } from './fixtures.js';
+import { mulberry32 } from '../support/random.js';
 
 /**
  * "Lose nothing, ever": a write burst is killed at a random moment, by terminating the store's worker
@@ -15,17 +16,6 @@ const ITERATIONS = 13; // per test; two tests per kind of kill
 const OPS_PER_BURST = 4000; // more than any burst gets through before its kill
 const THREADS_PER_ITERATION = 3;
 
-/** mulberry32: a run replays exactly from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = 'append' | 'fork' | 'checkpoint' | 'job' | 'tools' | 'name';
 /** One planned write; every value it writes is derived from `seq`, so any row found names its write. */

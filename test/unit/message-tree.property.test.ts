@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StoreError, createMemoryStore } from '../../src/core.js';
 import type { JsonValue, MemoryStore, MessageRecord } from '../../src/core.js';
+import { mulberry32 } from '../support/random.js';
 
 /**
  * A randomized walk over the message tree: appends, forks, leaf moves, clears and thread deletions on
@@ -15,17 +16,6 @@ const DEFAULT_LIST_LIMIT = 500;
 // Once per run, 300 steps before the end (which bounds its cost), one thread grows a branch longer than listMessages' default limit.
 const LONG_BRANCH = DEFAULT_LIST_LIMIT + 20;
 
-/** mulberry32: a tiny 32-bit PRNG, good enough to pick operations, and reproducible from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Random {
   private readonly next: () => number;

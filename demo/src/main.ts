@@ -1,0 +1,74 @@
+/**
+ * The demo: a small agent UI where every capability of agent-state-store has a visible use. It
+ * imports the package exactly as an app would (the Vite config points the name at dist/).
+ */
+import { openStateStore, type StateStoreClient } from 'agent-state-store';
+import { App, reportError } from './app.js';
+import { checkpointsPanel } from './checkpoints-panel.js';
+import { conversationPanel } from './conversation.js';
+import { h } from './dom.js';
+import { goalPanel } from './goal-panel.js';
+import { jobsPanel } from './jobs-panel.js';
+import { followChanges } from './live.js';
+import { memoryPanel } from './memory-panel.js';
+import { storagePanel } from './storage-panel.js';
+import { threadsPanel } from './threads-panel.js';
+import { toolsPanel } from './tools-panel.js';
+
+declare global {
+  interface Window {
+    /** The demo's connected store client, for poking at from the console (and for tests). */
+    stateStore?: StateStoreClient;
+  }
+}
+
+// `?store=<name>` picks the store, so that several independent demos (or tests) share an origin.
+function storeNameFromUrl(): string {
+  return new URLSearchParams(location.search).get('store') || 'demo';
+}
+
+function threadFromHash(): string | null {
+  const match = /^#thread=(.+)$/.exec(location.hash);
+  return match?.[1] ? decodeURIComponent(match[1]) : null;
+}
+
+async function start(): Promise<void> {
+  const root = document.getElementById('root')!;
+  const toasts = document.getElementById('toasts')!;
+  const name = storeNameFromUrl();
+  document.getElementById('store-name')!.textContent = `store “${name}”`;
+
+  let store: StateStoreClient;
+  try {
+    store = await openStateStore({ name });
+  } catch (error) {
+    reportError(toasts, error);
+    root.replaceChildren(h('p', { class: 'loading', text: 'The store could not be opened; see the message above.' }));
+    return;
+  }
+  window.stateStore = store;
+  const app = new App(store, name, toasts);
+
+  document.querySelector('.skip-link')?.addEventListener('click', (event) => {
+    event.preventDefault();
+    document.getElementById('composer-input')?.focus();
+  });
+
+  const wanted = threadFromHash();
+  const initial = (wanted && (await store.getThread(wanted))) || (await store.listThreadsPage({ limit: 1 })).items[0];
+  app.showArchived = initial?.archived ?? false;
+  app.selectedThreadId = initial?.id ?? null;
+
+  root.replaceChildren(
+    threadsPanel(app),
+    conversationPanel(app),
+    h('aside', { class: 'side', 'aria-label': 'Thread details and storage' }, goalPanel(app), checkpointsPanel(app), toolsPanel(app), memoryPanel(app), jobsPanel(app), storagePanel(app)),
+  );
+
+  await app.changed('threads', 'selection', 'jobs', 'storage');
+  followChanges(app);
+  root.removeAttribute('aria-busy');
+  document.body.dataset['ready'] = 'true';
+}
+
+void start();

@@ -1,0 +1,142 @@
+import type { SearchHit } from 'agent-state-store';
+import { activeRun } from './agent-run.js';
+import { describeError, type App } from './app.js';
+import { h, replaceKeepingFocus } from './dom.js';
+import { roleLabel } from './message-view.js';
+import { displayName } from './threads.js';
+import { loadTree } from './tree.js';
+
+/** Typing pauses this long before the store is asked, so a fast typist costs one search, not one per key. */
+export const SEARCH_DEBOUNCE_MS = 150;
+const LIMIT = 20;
+
+/**
+ * A snippet as nodes: the store wraps matches in «…»; they become <mark> elements built with
+ * createElement and textContent. The snippet is message text, so it is never parsed as HTML.
+ */
+export function snippetNodes(snippet: string): Node[] {
+  const nodes: Node[] = [];
+  for (const [i, part] of snippet.split(/[«»]/).entries()) {
+    if (!part) continue;
+    nodes.push(i % 2 === 1 ? h('mark', { text: part }) : document.createTextNode(part));
+  }
+  return nodes;
+}
+
+/** Options of searchBox. */
+export interface SearchBoxOptions {
+  /** Called before an archived thread is opened, so the list can show archived threads too. */
+  revealArchived(): void;
+}
+
+/**
+ * Search across all chats (searchMessages) as you type: each hit shows its thread's name and the
+ * snippet with the matches marked. Enter or a click opens the thread at that message, switching
+ * the current branch to it when it sits on another one. ↓ and ↑ move between the hits.
+ */
+export function searchBox(app: App, options: SearchBoxOptions): HTMLElement {
+  const input = h('input', { type: 'search', name: 'q', placeholder: 'Search all chats', 'aria-label': 'Search all chats', autocomplete: 'off', 'aria-controls': 'search-results' });
+  const archived = h('input', { type: 'checkbox', onchange: () => void search() });
+  // aria-live rather than role=status: the sidebar's "find by name" result is its status.
+  const summary = h('p', { class: 'search-summary', 'aria-live': 'polite' });
+  const results = h('ul', { id: 'search-results', class: 'search-results', 'aria-label': 'Search results' });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Answers can arrive out of order; only the newest question's answer is shown.
+  let asked = 0;
+  let hits: SearchHit[] = [];
+
+  async function open(hit: SearchHit): Promise<void> {
+    const thread = await app.store.getThread(hit.threadId);
+    if (!thread) throw new Error('That chat was deleted since the search.');
+    const tree = await loadTree(app.store, hit.threadId);
+    if (!tree.branch.some((m) => m.id === hit.messageId) && !activeRun(hit.threadId)) {
+      // The hit is on another branch: land on the newest end of the branch that holds it.
+      await app.store.setCurrentLeafId(hit.threadId, tree.newestLeafUnder(hit.messageId));
+    }
+    if (thread.archived && !app.showArchived) options.revealArchived();
+    await app.select(hit.threadId, hit.messageId);
+    await app.changed('threads');
+  }
+
+  async function names(found: SearchHit[]): Promise<Map<string, string>> {
+    const ids = [...new Set(found.map((hit) => hit.threadId))];
+    if (ids.length === 0) return new Map();
+    const [byId, threads] = await Promise.all([app.store.findThreadNamesByIds(ids), Promise.all(ids.map((id) => app.store.getThread(id)))]);
+    return new Map(ids.map((id, i) => [id, displayName(byId[id], threads[i] ?? { preview: '' })]));
+  }
+
+  function item(hit: SearchHit, name: string): HTMLElement {
+    return h(
+      'li',
+      {},
+      h(
+        'button',
+        { type: 'button', class: 'search-hit', 'data-key': `hit-${hit.messageId}`, onclick: () => app.run(() => open(hit)) },
+        h('span', { class: 'hit-thread', text: name }),
+        h('span', { class: 'hit-snippet' }, h('span', { class: 'role', text: `${roleLabel(hit.role)}: ` }), ...snippetNodes(hit.snippet)),
+      ),
+    );
+  }
+
+  async function search(): Promise<void> {
+    clearTimeout(timer);
+    timer = undefined;
+    const query = input.value.trim();
+    const mine = ++asked;
+    if (!query) {
+      hits = [];
+      summary.replaceChildren();
+      results.replaceChildren();
+      return;
+    }
+    try {
+      const found = await app.store.searchMessages(query, { limit: LIMIT, includeArchived: archived.checked });
+      const named = await names(found);
+      if (mine !== asked) return;
+      hits = found;
+      summary.replaceChildren(found.length === 0 ? `No results for “${query}”.` : `${found.length}${found.length === LIMIT ? '+' : ''} result${found.length === 1 ? '' : 's'} for “${query}”`);
+      replaceKeepingFocus(results, found.map((hit) => item(hit, named.get(hit.threadId) ?? '')));
+    } catch (error) {
+      if (mine !== asked) return;
+      // Shown in place, with its code: a search that cannot run is not worth a toast per keystroke.
+      const { code, message } = describeError(error);
+      hits = [];
+      summary.replaceChildren(h('strong', { class: 'error-code', text: code }), ` ${message}`);
+      results.replaceChildren();
+    }
+  }
+
+  function hitButtons(): HTMLButtonElement[] {
+    return [...results.querySelectorAll<HTMLButtonElement>('button.search-hit')];
+  }
+
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void search(), SEARCH_DEBOUNCE_MS);
+  });
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      // Enter before the debounce fired searches first, then opens the best hit.
+      void app.run(async () => {
+        if (timer !== undefined) await search();
+        const best = hits[0];
+        if (best) await open(best);
+      });
+    } else if (event.key === 'ArrowDown') {
+      event.preventDefault();
+      hitButtons()[0]?.focus();
+    }
+  });
+  results.addEventListener('keydown', (event) => {
+    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
+    const buttons = hitButtons();
+    const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+    if (at < 0) return;
+    event.preventDefault();
+    const next = at + (event.key === 'ArrowDown' ? 1 : -1);
+    (next < 0 ? input : buttons[Math.min(next, buttons.length - 1)])?.focus();
+  });
+
+  return h('div', { class: 'search', role: 'search', 'aria-label': 'Search all chats' }, input, h('label', { class: 'toggle small' }, archived, 'Include archived'), summary, results);
+}
