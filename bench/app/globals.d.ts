@@ -1,0 +1,7 @@
+import type { BenchPage } from './types.js';
+
+declare global {
+  interface Window {
+    bench: BenchPage;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The bench page: it runs one phase at a time when the Node harness asks, and hands back raw
+ * samples. Every contender runs here, in the same page and the same run, interleaved.
+ */
+import { coldstartPhase, scalingPhase } from './phases-startup.js';
+import { namesPhase, readsPhase, threadsPhase } from './phases-reads.js';
+import { experimentsPhase, writesPhase } from './phases-writes.js';
+import type { BenchConfig, BenchPage, PhaseName, PhaseOutput } from './types.js';
+
+const phases: Record<PhaseName, (cfg: BenchConfig) => Promise<PhaseOutput>> = {
+  writes: writesPhase,
+  experiments: experimentsPhase,
+  reads: readsPhase,
+  threads: threadsPhase,
+  names: namesPhase,
+  coldstart: coldstartPhase,
+  scaling: scalingPhase,
+};
+
+/** The smallest step performance.now() shows here (coarsened without cross-origin isolation). */
+function timerResolution(): number {
+  let smallest = Infinity;
+  for (let i = 0; i < 50; i++) {
+    const a = performance.now();
+    let b = a;
+    while (b === a) b = performance.now();
+    smallest = Math.min(smallest, b - a);
+  }
+  return smallest;
+}
+
+const bench: BenchPage = {
+  run: (phase, cfg) => phases[phase](cfg),
+  environment: () => ({
+    userAgent: navigator.userAgent,
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    timerResolutionMs: timerResolution(),
+  }),
+};
+
+Object.assign(window, { bench });
+document.getElementById('status')!.textContent = 'ready';

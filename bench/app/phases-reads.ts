@@ -1,0 +1,165 @@
+/**
+ * Read cases: listMessages on branches of growing depth, listLeafMessages on a bushy tree,
+ * listThreads over growing thread counts, and the session-index lookups against the seed's re-read.
+ */
+import type { StateStoreClient } from 'agent-state-store';
+import { closeRaw, openOurs, openRaw, pingWorker, rawWorker, RUN, seedStore, writeOpfsFile } from './contenders.js';
+import { bushyParents, indexLine } from './data.js';
+import { IdbContender } from './idb.js';
+import { interleave, sequential } from './measure.js';
+import type { BenchConfig, CaseRun, PhaseOutput } from './types.js';
+
+/** Fewer operations per batch for bigger answers, so every case takes a similar time. */
+function opsFor(cfg: BenchConfig, size: number): number {
+  return Math.max(2, Math.min(cfg.batch, Math.ceil((cfg.batch * 20) / size)));
+}
+
+/** listMessages on chains 10 … 10,000 deep, and listLeafMessages on a bushy tree. */
+export async function readsPhase(cfg: BenchConfig): Promise<PhaseOutput> {
+  const name = `r-${RUN}`;
+  const seed = async (call: (op: string, ...args: unknown[]) => Promise<unknown>) => {
+    for (const [k, d] of cfg.depths.entries()) await call('seedChain', `chain-${d}`, d, k + 1);
+    await call('seedBushy', 'bushy', cfg.bushy, 99);
+  };
+  await seedStore(name, (s) => seed((op, ...a) => s.call(op, ...a)));
+  const ours = await openOurs(name, 'strict');
+  const raw = (await openRaw(name, 'strict')).rpc;
+  await seed((op, ...a) => raw.call(op, ...a));
+  const idb = await IdbContender.open(name);
+  for (const [k, d] of cfg.depths.entries()) await idb.seedTree(`chain-${d}`, d, k + 1, false);
+  await idb.seedTree('bushy', cfg.bushy, 99, true);
+  const ping = pingWorker();
+
+  const cases: CaseRun[] = [];
+  for (const d of cfg.depths) {
+    const n = opsFor(cfg, d);
+    const thread = `chain-${d}`;
+    cases.push({
+      id: `list-messages-${d}`,
+      group: 'listMessages',
+      title: `listMessages on a branch ${d.toLocaleString('en')} deep`,
+      params: { depth: d },
+      contenders: await interleave(
+        [
+          { name: 'ours', batch: sequential(n, () => ours.listMessages(thread, d)) },
+          { name: 'raw', batch: sequential(n, () => raw.call('listMessages', thread, d)) },
+          { name: 'idb', batch: sequential(n, () => idb.listMessages(thread, d)) },
+          { name: 'postMessage', batch: sequential(n, () => ping.call('echo', [thread, d], { kind: 'messages', n: d })) },
+        ],
+        cfg.rounds,
+      ),
+    });
+  }
+  const parents = new Set(bushyParents(cfg.bushy));
+  const leaves = cfg.bushy - parents.size + (parents.has(-1) ? 1 : 0);
+  const n = opsFor(cfg, cfg.bushy / 4);
+  cases.push({
+    id: 'list-leaves',
+    group: 'listLeafMessages',
+    title: `listLeafMessages on a bushy tree of ${cfg.bushy.toLocaleString('en')} messages (${leaves} leaves)`,
+    params: { messages: cfg.bushy, leaves },
+    contenders: await interleave(
+      [
+        { name: 'ours', batch: sequential(n, () => ours.listLeafMessages('bushy')) },
+        { name: 'raw', batch: sequential(n, () => raw.call('listLeaves', 'bushy')) },
+        { name: 'idb', batch: sequential(n, () => idb.listLeaves('bushy')) },
+        { name: 'postMessage', batch: sequential(n, () => ping.call('echo', ['bushy'], { kind: 'messages', n: leaves })) },
+      ],
+      cfg.rounds,
+    ),
+  });
+  await Promise.all([ours.close(), closeRaw(raw)]);
+  idb.close();
+  ping.terminate();
+  return { cases, memory: [], notes: [] };
+}
+
+/** listThreads(limit 50) as the thread count grows; the store is closed while its database is seeded further. */
+export async function threadsPhase(cfg: BenchConfig): Promise<PhaseOutput> {
+  const name = `t-${RUN}`;
+  const raw = (await openRaw(name, 'strict')).rpc;
+  const idb = await IdbContender.open(name);
+  const ping = pingWorker();
+  const cases: CaseRun[] = [];
+  let have = 0;
+  for (const size of cfg.threadCounts) {
+    await seedStore(name, (s) => s.call('seedThreads', 'thread-', have, size));
+    await raw.call('seedThreads', 'thread-', have, size);
+    await idb.seedThreads('thread-', have, size);
+    have = size;
+    const ours = await openOurs(name, 'strict');
+    cases.push({
+      id: `list-threads-${size}`,
+      group: 'listThreads',
+      title: `listThreads(limit 50) over ${size.toLocaleString('en')} threads`,
+      params: { threads: size, limit: 50 },
+      contenders: await interleave(
+        [
+          { name: 'ours', batch: sequential(cfg.batch, () => ours.listThreads({ limit: 50 })) },
+          { name: 'raw', batch: sequential(cfg.batch, () => raw.call('listThreads', 50)) },
+          { name: 'idb', batch: sequential(cfg.batch, () => idb.listThreads(50)) },
+          { name: 'postMessage', batch: sequential(cfg.batch, () => ping.call('echo', [{ limit: 50 }], { kind: 'threads', n: 50 })) },
+        ],
+        cfg.rounds,
+      ),
+    });
+    await ours.close();
+  }
+  await closeRaw(raw);
+  idb.close();
+  ping.terminate();
+  return { cases, memory: [], notes: [] };
+}
+
+/** findThreadPathByName and findThreadNamesByIds: our in-memory index against re-reading the JSONL per lookup. */
+export async function namesPhase(cfg: BenchConfig): Promise<PhaseOutput> {
+  const cases: CaseRun[] = [];
+  const ping = pingWorker();
+  for (const size of cfg.indexSizes) {
+    const name = `n${size}-${RUN}`;
+    const lines = function* () {
+      for (let i = 0; i < size; i++) yield indexLine(i);
+    };
+    await writeOpfsFile(['agent-state-store', name], 'session_index.jsonl', lines());
+    await writeOpfsFile(['bench-index'], `${name}.jsonl`, lines());
+    const ours: StateStoreClient = await openOurs(name, 'strict');
+    const reread = rawWorker();
+    await reread.call('openIndex', 'bench-index', `${name}.jsonl`);
+    // A different entry each call, asked in other letter case: the seed matches names ignoring ASCII case.
+    const wanted = (i: number) => `THREAD NAME ${(i * 7919) % size}`;
+    const ids = (i: number) => Array.from({ length: 50 }, (_, k) => `thread-${(i * 50 + k * 977) % size}`);
+    const slow = size >= 10_000 ? 2 : Math.max(2, Math.ceil(cfg.batch / 5));
+    cases.push({
+      id: `find-path-by-name-${size}`,
+      group: 'session index',
+      title: `findThreadPathByName over ${size.toLocaleString('en')} index entries`,
+      params: { entries: size },
+      contenders: await interleave(
+        [
+          { name: 'ours', batch: sequential(cfg.batch, (i) => ours.findThreadPathByName(wanted(i))) },
+          { name: 'reread', batch: sequential(slow, (i) => reread.call('findByName', wanted(i))) },
+          { name: 'postMessage', batch: sequential(cfg.batch, (i) => ping.call('echo', [wanted(i)], { kind: 'path' })) },
+        ],
+        cfg.rounds,
+      ),
+    });
+    cases.push({
+      id: `find-names-by-ids-${size}`,
+      group: 'session index',
+      title: `findThreadNamesByIds (50 ids) over ${size.toLocaleString('en')} index entries`,
+      params: { entries: size, ids: 50 },
+      contenders: await interleave(
+        [
+          { name: 'ours', batch: sequential(cfg.batch, (i) => ours.findThreadNamesByIds(ids(i))) },
+          { name: 'reread', batch: sequential(slow, (i) => reread.call('findNamesByIds', ids(i))) },
+          { name: 'postMessage', batch: sequential(cfg.batch, (i) => ping.call('echo', [ids(i)], { kind: 'names', n: 50 })) },
+        ],
+        cfg.rounds,
+      ),
+    });
+    await ours.close();
+    await closeRaw(reread);
+  }
+  ping.terminate();
+  return { cases, memory: [], notes: [] };
+}
