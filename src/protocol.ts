@@ -40,7 +40,7 @@ export interface StoreInfo extends CoreInfo {
   storageEstimate: { usage: number; quota: number } | null;
   /** navigator.storage.persisted(), where the browser has it. */
   persisted: boolean | null;
-  /** Transactions committed by the leader since it opened (one per group commit). */
+  /** Transactions that wrote something, committed by the leader since it opened (one per group commit; reads are not counted). */
   commits: number;
   /** Whether the calling tab's worker is the leader that owns the database. */
   leader: boolean;

@@ -13,6 +13,8 @@ import { StoreError, toStoreError } from '../src/core/errors.js';
 interface Pending {
   run: () => unknown;
   exclusive: boolean;
+  /** Only reads: a batch of nothing else needs no transaction. */
+  read: boolean;
   /** Called once the call's work is committed (not for a failed call). */
   committed?: (() => void) | undefined;
   resolve: (value: unknown) => void;
@@ -25,7 +27,7 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
   private readonly channel = new MessageChannel();
-  /** Transactions committed. */
+  /** Transactions committed that wrote something (a batch of reads only is not counted). */
   commits = 0;
 
   constructor(
@@ -38,17 +40,22 @@ export class GroupCommit {
 
   /** Queues a call; the promise settles after the transaction it ran in has committed. */
   submit<T>(run: () => T, committed?: () => void): Promise<T> {
-    return this.enqueue(run, false, committed);
+    return this.enqueue(run, false, false, committed);
+  }
+
+  /** Queues a call that only reads; it joins a batch like any other, but alone it runs without BEGIN/COMMIT. */
+  read<T>(run: () => T): Promise<T> {
+    return this.enqueue(run, false, true);
   }
 
   /** Queues a call that must run outside any transaction (it manages its own atomicity). */
   exclusive<T>(run: () => T, committed?: () => void): Promise<T> {
-    return this.enqueue(run, true, committed);
+    return this.enqueue(run, true, false, committed);
   }
 
-  private enqueue<T>(run: () => T, exclusive: boolean, committed?: () => void): Promise<T> {
+  private enqueue<T>(run: () => T, exclusive: boolean, read: boolean, committed?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, exclusive, committed, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ run, exclusive, read, committed, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         this.channel.port2.postMessage(null);
@@ -65,16 +72,23 @@ export class GroupCommit {
         this.runAlone(this.queue.shift()!);
       } else {
         const batch = exclusiveAt < 0 ? this.queue.splice(0) : this.queue.splice(0, exclusiveAt);
-        this.runBatch(batch);
+        if (batch.every((call) => call.read)) this.runReads(batch);
+        else this.runBatch(batch);
       }
     }
+  }
+
+  /** sqlite3_total_changes(): rows written on this connection so far, to tell writes from reads. */
+  private written(): number {
+    return Number(this.db.all('SELECT total_changes() AS n')[0]?.['n'] ?? 0);
   }
 
   private runAlone(call: Pending): void {
     let outcome: Outcome;
     try {
+      const before = this.written();
       outcome = { ok: true, value: call.run() };
-      this.commits++;
+      if (this.written() > before) this.commits++;
       call.committed?.();
     } catch (error) {
       outcome = { ok: false, error };
@@ -84,10 +98,22 @@ export class GroupCommit {
     else call.reject(outcome.error);
   }
 
+  /** Reads alone: each statement reads a committed state by itself, so no transaction is opened. */
+  private runReads(batch: Pending[]): void {
+    for (const call of batch) {
+      try {
+        call.resolve(call.run());
+      } catch (error) {
+        call.reject(error);
+      }
+    }
+  }
+
   private runBatch(batch: Pending[]): void {
     const outcomes: Outcome[] = [];
     let lostFrom = 0;
-    this.db.exec('BEGIN');
+    const before = this.written();
+    this.db.run('BEGIN');
     for (const call of batch) {
       try {
         outcomes.push({ ok: true, value: call.run() });
@@ -100,14 +126,15 @@ export class GroupCommit {
         const lost = cause.ok ? new StoreError('STORAGE', 'the transaction was rolled back') : toStoreError(cause.error, 'group commit');
         for (let i = lostFrom; i < outcomes.length; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: lost };
         lostFrom = outcomes.length;
-        this.db.exec('BEGIN');
+        this.db.run('BEGIN');
       }
     }
     try {
-      this.db.exec('COMMIT');
-      this.commits++;
+      const wrote = this.written() > before;
+      this.db.run('COMMIT');
+      if (wrote) this.commits++;
     } catch (error) {
-      if (this.db.inTransaction()) this.db.exec('ROLLBACK');
+      if (this.db.inTransaction()) this.db.run('ROLLBACK');
       const failed = toStoreError(error, 'commit');
       for (let i = lostFrom; i < outcomes.length; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: failed };
     }

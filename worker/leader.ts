@@ -52,16 +52,24 @@ export class Leader implements LeaderApi {
   private readonly served = new Map<string, BroadcastChannel>();
   private pending: StoreChange[] = [];
   private closed = false;
+  /** The commit count at the last pruning of the request log. */
+  private prunedAt = 0;
 
   private constructor(
     private readonly opened: OpenedDatabase,
     private readonly options: WorkerOpenOptions,
     readonly recovered: { jobs: number },
   ) {
+    // On OPFS the leader is the only connection, so it can hold the lock for good; that is also
+    // what lets WAL work without shared memory (the OPFS VFSes have none). It must be in force
+    // before the first read, so that a WAL file left by a crash is recovered.
+    if (opened.vfs !== 'memory') opened.driver.exec('PRAGMA locking_mode = EXCLUSIVE');
     this.store = StateStore.open({ db: opened.driver, sessionIndex: opened.sessionIndex, dbPath: opened.dbPath });
     // journal_mode is set after the version check in StateStore.open, so a database refused as too
-    // new is not touched; synchronous decides whether a commit waits for the flush.
-    opened.driver.exec(`PRAGMA journal_mode = ${opened.vfs === 'memory' ? 'MEMORY' : 'TRUNCATE'}`);
+    // new is not touched. WAL writes a commit as one append (plus one sync in strict mode) instead of
+    // a journal and the pages; measured about 3.5x faster for sequential strict appends.
+    // synchronous decides whether a commit waits for the flush.
+    opened.driver.exec(`PRAGMA journal_mode = ${opened.vfs === 'memory' ? 'MEMORY' : 'WAL'}`);
     opened.driver.exec(`PRAGMA synchronous = ${options.durability === 'strict' ? 'FULL' : 'OFF'}`);
     this.changes = new BroadcastChannel(storeChannels(options.name).changes);
     this.commits = new GroupCommit(opened.driver, () => this.afterCommit());
@@ -92,7 +100,8 @@ export class Leader implements LeaderApi {
       this.changes.postMessage(this.pending);
       this.pending = [];
     }
-    if (this.commits.commits % PRUNE_EVERY_COMMITS === 0) {
+    if (this.commits.commits - this.prunedAt >= PRUNE_EVERY_COMMITS) {
+      this.prunedAt = this.commits.commits;
       this.commits.submit(() => pruneAppliedRequests(this.opened.driver, now() - REQUEST_LOG_SECONDS)).catch(() => {});
     }
   }
@@ -123,12 +132,13 @@ export class Leader implements LeaderApi {
       }
     }
     if (EXCLUSIVE.has(method)) return this.commits.exclusive(() => fn.apply(this.store, args));
-    if (isReadMethod(method) || requestId === null) {
+    if (isReadMethod(method)) return this.commits.read(() => fn.apply(this.store, args));
+    if (requestId === null) {
       let changes: StoreChange[] = [];
       return this.commits.submit(
         () => {
           const result = fn.apply(this.store, args);
-          if (!isReadMethod(method)) changes = describeChanges(db, method, args, result);
+          changes = describeChanges(db, method, args, result);
           return result;
         },
         () => this.pending.push(...changes),
@@ -151,8 +161,8 @@ export class Leader implements LeaderApi {
 
   /** What the store runs on and how it is doing. */
   async info(): Promise<StoreInfo> {
-    const core = await this.commits.submit(() => this.store.info());
-    const size = await this.commits.submit(() => this.opened.driver.all('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()')[0]);
+    const core = await this.commits.read(() => this.store.info());
+    const size = await this.commits.read(() => this.opened.driver.all('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()')[0]);
     const storage = (globalThis.navigator as Navigator | undefined)?.storage;
     const estimate = await storage?.estimate?.().catch(() => undefined);
     const persisted = await storage?.persisted?.().catch(() => undefined);

@@ -16,6 +16,7 @@ export interface Oo1Statement {
 
 /** The oo1 DB methods the adapter needs. */
 export interface Oo1Database {
+  readonly filename?: string;
   exec(sql: string): unknown;
   prepare(sql: string): Oo1Statement;
   changes(total?: boolean, sixtyFour?: boolean): number | bigint;
@@ -82,6 +83,11 @@ function restoreByteOrderMarks(engine: Oo1Engine, stmt: Oo1Statement, names: str
     const heap = engine.wasm.heap8u();
     if (heap[at] === 0xef && heap[at + 1] === 0xbb && heap[at + 2] === 0xbf) row[name] = `\uFEFF${row[name]}`;
   }
+}
+
+/** Whether a connection's main database lives in memory (":memory:", or a deserialized image). */
+function isInMemory(db: Oo1Database): boolean {
+  return !db.filename || db.filename === ':memory:';
 }
 
 /** Loads a file image into an oo1 DB (its `main` schema). */
@@ -189,7 +195,14 @@ export function oo1Driver(engine: Oo1Engine, db: Oo1Database, ioError?: IoErrorP
       db.close();
     },
     serialize() {
-      return engineCall(() => engine.capi.sqlite3_js_db_export(db.pointer as never, 'main'));
+      const bytes = engineCall(() => engine.capi.sqlite3_js_db_export(db.pointer as never, 'main'));
+      // The image holds every committed page (WAL frames included), so it needs no WAL file: mark it
+      // as a rollback-journal database (header bytes 18-19), which every reader, and deserialize, opens.
+      if (bytes.byteLength > 19 && bytes[18] === 2) {
+        bytes[18] = 1;
+        bytes[19] = 1;
+      }
+      return bytes;
     },
     openImage(bytes) {
       const image = new engine.oo1.DB(':memory:', 'c') as Oo1Database;
@@ -206,26 +219,39 @@ export function oo1Driver(engine: Oo1Engine, db: Oo1Database, ioError?: IoErrorP
       if (!from) throw new Error('restoreFrom needs a connection made by the same adapter');
       // The backup replaces the schema; statements prepared against the old one must go first.
       finalizeAll();
-      engineCall(() => {
-        const { capi } = engine;
-        const backup = capi.sqlite3_backup_init(db.pointer as never, 'main', from.pointer as never, 'main');
-        if (!backup) throw new EngineError(`backup failed to start: ${capi.sqlite3_errmsg(db.pointer as never)}`, 1);
-        let rc = SQLITE_OK;
-        while (rc === SQLITE_OK) {
-          rc = capi.sqlite3_backup_step(backup as never, BACKUP_PAGES_PER_STEP);
-          const total = capi.sqlite3_backup_pagecount(backup as never);
-          onProgress?.(total - capi.sqlite3_backup_remaining(backup as never), total);
-        }
-        const finish = capi.sqlite3_backup_finish(backup as never);
-        if (rc === SQLITE_READONLY) {
-          // An in-memory destination cannot change its page size; load the image whole instead.
-          deserializeInto(engine, db, (source as SqlDriver).serialize());
-          return;
-        }
-        if (rc !== SQLITE_DONE) throw new EngineError(`backup failed: ${capi.sqlite3_errmsg(db.pointer as never)}`, rc);
-        if (finish !== SQLITE_OK) throw new EngineError(`backup failed to finish: ${capi.sqlite3_errmsg(db.pointer as never)}`, finish);
-      });
+      // A WAL database cannot take pages of another size; a rollback journal can, and keeps the
+      // copy just as atomic. WAL comes back once the copy is in.
+      const wal = String(driver.all('PRAGMA journal_mode')[0]?.['journal_mode']) === 'wal';
+      if (wal) driver.exec('PRAGMA journal_mode = TRUNCATE');
+      try {
+        copyPages(from, onProgress);
+      } finally {
+        if (wal) driver.exec('PRAGMA journal_mode = WAL');
+      }
     },
   };
+
+  function copyPages(from: Oo1Database, onProgress?: (copiedPages: number, totalPages: number) => void): void {
+    engineCall(() => {
+      const { capi } = engine;
+      const backup = capi.sqlite3_backup_init(db.pointer as never, 'main', from.pointer as never, 'main');
+      if (!backup) throw new EngineError(`backup failed to start: ${capi.sqlite3_errmsg(db.pointer as never)}`, 1);
+      let rc = SQLITE_OK;
+      while (rc === SQLITE_OK) {
+        rc = capi.sqlite3_backup_step(backup as never, BACKUP_PAGES_PER_STEP);
+        const total = capi.sqlite3_backup_pagecount(backup as never);
+        onProgress?.(total - capi.sqlite3_backup_remaining(backup as never), total);
+      }
+      const finish = capi.sqlite3_backup_finish(backup as never);
+      if (rc === SQLITE_READONLY && isInMemory(db)) {
+        // An in-memory database cannot change its page size either; it takes the image whole.
+        deserializeInto(engine, db, engine.capi.sqlite3_js_db_export(from.pointer as never, 'main'));
+        return;
+      }
+      if (rc !== SQLITE_DONE) throw new EngineError(`backup failed: ${capi.sqlite3_errmsg(db.pointer as never)}`, rc);
+      if (finish !== SQLITE_OK) throw new EngineError(`backup failed to finish: ${capi.sqlite3_errmsg(db.pointer as never)}`, finish);
+    });
+  }
+
   return driver;
 }
