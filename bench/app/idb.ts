@@ -108,6 +108,20 @@ export class IdbContender {
     return out;
   }
 
+  /** Search the way an IndexedDB app without an index does (big-AGI froze on this at 1,000 chats): read every message, keep those containing every word. */
+  async searchScan(query: string, limit: number): Promise<IdbMessage[]> {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const tx = this.db.transaction('messages', 'readonly');
+    const all = (await result(tx.objectStore('messages').getAll())) as IdbMessage[];
+    const hits: IdbMessage[] = [];
+    for (const m of all) {
+      const text = m.content.toLowerCase();
+      if (words.every((w) => text.includes(w))) hits.push(m);
+      if (hits.length === limit) break;
+    }
+    return hits;
+  }
+
   /** Messages of a thread that no message names as its parent, in id order. */
   async listLeaves(threadId: string): Promise<IdbMessage[]> {
     const tx = this.db.transaction('messages', 'readonly');

@@ -3,7 +3,7 @@
  * samples. Every contender runs here, in the same page and the same run, interleaved.
  */
 import { coldstartPhase, scalingPhase } from './phases-startup.js';
-import { namesPhase, readsPhase, threadsPhase } from './phases-reads.js';
+import { namesPhase, readsPhase, searchPhase, threadsPhase } from './phases-reads.js';
 import { experimentsPhase, writesPhase } from './phases-writes.js';
 import type { BenchConfig, BenchPage, PhaseName, PhaseOutput } from './types.js';
 
@@ -13,6 +13,7 @@ const phases: Record<PhaseName, (cfg: BenchConfig) => Promise<PhaseOutput>> = {
   reads: readsPhase,
   threads: threadsPhase,
   names: namesPhase,
+  search: searchPhase,
   coldstart: coldstartPhase,
   scaling: scalingPhase,
 };

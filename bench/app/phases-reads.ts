@@ -163,3 +163,43 @@ export async function namesPhase(cfg: BenchConfig): Promise<PhaseOutput> {
   ping.terminate();
   return { cases, memory: [], notes: [] };
 }
+
+/**
+ * Full-text search over one large conversation: our FTS5 index through the API, the same FTS5 query
+ * on the raw engine, and an IndexedDB app's scan of every message. The query is two words, one in
+ * every message and one in about twenty, so ranking and snippets have real work.
+ */
+export async function searchPhase(cfg: BenchConfig): Promise<PhaseOutput> {
+  const name = `s-${RUN}`;
+  const size = cfg.searchMessages;
+  await seedStore(name, (s) => s.call('seedChain', 'search', size, 1));
+  const ours = await openOurs(name, 'strict');
+  const raw = (await openRaw(name, 'strict')).rpc;
+  await raw.call('seedChain', 'search', size, 1);
+  const idb = await IdbContender.open(name);
+  await idb.seedTree('search', size, 1, false);
+  const ping = pingWorker();
+  const query = 'Message 4242';
+  const n = opsFor(cfg, 200);
+  const cases: CaseRun[] = [
+    {
+      id: `search-${size}`,
+      group: 'searchMessages',
+      title: `searchMessages("${query}", limit 20) over ${size.toLocaleString('en')} messages`,
+      params: { messages: size, limit: 20 },
+      contenders: await interleave(
+        [
+          { name: 'ours', batch: sequential(n, () => ours.searchMessages(query, { limit: 20 })) },
+          { name: 'raw', batch: sequential(n, () => raw.call('search', query, 20)) },
+          { name: 'idb', batch: sequential(n, () => idb.searchScan(query, 20)) },
+          { name: 'postMessage', batch: sequential(n, () => ping.call('echo', [query, { limit: 20 }], { kind: 'messages', n: 20 })) },
+        ],
+        cfg.rounds,
+      ),
+    },
+  ];
+  await Promise.all([ours.close(), closeRaw(raw)]);
+  idb.close();
+  ping.terminate();
+  return { cases, memory: [], notes: [] };
+}

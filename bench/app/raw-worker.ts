@@ -275,6 +275,17 @@ serve({
     return all(LEAVES, [threadId]);
   },
 
+  /** The store's full-text search as bare SQL: every word a quoted FTS5 term, best 20 with snippets. */
+  search(query: string, limit: number) {
+    const match = query.split(/\s+/).filter(Boolean).map((t) => `"${t.replaceAll('"', '""')}"`).join(' ');
+    return all(
+      `SELECT m.id, m.thread_id, snippet(message_fts, 0, '«', '»', '…', 64) AS snippet, message_fts.rank AS rank
+       FROM message_fts JOIN messages m ON m.id = message_fts.rowid
+       WHERE message_fts MATCH ?1 ORDER BY message_fts.rank LIMIT ?2`,
+      [match, limit],
+    );
+  },
+
   upsertJob(job: { id: string; name: string; status: string; progress: number | null; detail: string | null; createdAt: number; updatedAt: number }) {
     tx(() => {
       run('DELETE FROM jobs WHERE id = ?1', [job.id]);

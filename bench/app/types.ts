@@ -22,6 +22,8 @@ export interface BenchConfig {
   coldMessages: number;
   /** Database sizes (messages) of the scaling curve. */
   scaling: number[];
+  /** Messages in the database of the full-text search case. */
+  searchMessages: number;
 }
 
 /** One contender's measurements in one case. */
@@ -59,7 +61,7 @@ export interface PhaseOutput {
 }
 
 /** The phases, in the order the harness runs them. */
-export const PHASES = ['writes', 'experiments', 'reads', 'threads', 'names', 'coldstart', 'scaling'] as const;
+export const PHASES = ['writes', 'experiments', 'reads', 'threads', 'names', 'search', 'coldstart', 'scaling'] as const;
 export type PhaseName = (typeof PHASES)[number];
 
 /** What the page puts on `window.bench`. */

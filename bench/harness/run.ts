@@ -20,10 +20,11 @@ export const BENCH_URL = `${url(PORTS.bench)}/`;
 /** The sizes of the full run (the one the README quotes) and of the quick CI run. */
 export function benchConfig(quick: boolean): BenchConfig {
   return quick
-    ? { quick, rounds: 2, batch: 8, waves: 1, depths: [10, 100], threadCounts: [1000], bushy: 200, indexSizes: [1000], coldRounds: 2, coldMessages: 2000, scaling: [1000, 3000] }
+    ? { quick, rounds: 2, batch: 8, waves: 1, depths: [10, 100], threadCounts: [1000], bushy: 200, indexSizes: [1000], coldRounds: 2, coldMessages: 2000, scaling: [1000, 3000], searchMessages: 2000 }
     : {
         quick, rounds: 7, batch: 40, waves: 3, depths: [10, 100, 1000, 10000], threadCounts: [1000, 10_000, 100_000], bushy: 5000,
         indexSizes: [1000, 100_000], coldRounds: 8, coldMessages: 100_000, scaling: [1000, 10_000, 100_000, 1_000_000],
+        searchMessages: 100_000,
       };
 }
 
