@@ -87,9 +87,14 @@ async function installPool(sqlite3: Sqlite3, name: string) {
   }
 }
 
+// Files the pool keeps ready: the database, its WAL, a rollback journal (an import copies pages
+// under one), and the temporary files of statement journals, sorts and VACUUM.
+const POOL_FILES = 12;
+
 async function openSahPool(sqlite3: Sqlite3, name: string): Promise<OpenedDatabase> {
   const dir = await storeDirectory(name);
   const pool = await installPool(sqlite3, name);
+  await pool.reserveMinimumCapacity(POOL_FILES);
   const file = await openOpfsTextFile(dir, 'session_index.jsonl');
   const db = new pool.OpfsSAHPoolDb('/state.db') as unknown as Oo1DB;
   return {

@@ -172,14 +172,17 @@ serve({
     sqlite3 ??= await (sqlite3InitModule as unknown as (c: object) => Promise<Sqlite3>)({ print: () => {}, printErr: () => {} });
     const t1 = performance.now();
     pool = (await sqlite3.installOpfsSAHPoolVfs({ name: options.vfsName, directory: options.directory, initialCapacity: 6 } as never)) as unknown as typeof pool;
+    await (pool as unknown as { reserveMinimumCapacity(n: number): Promise<number> }).reserveMinimumCapacity(12);
     const t2 = performance.now();
     db = new pool!.OpfsSAHPoolDb('/state.db') as Oo1Database;
-    for (const sql of options.pre ?? []) pragma(sql);
+    // The store's own settings unless a variant says otherwise: one connection holding the lock, so WAL
+    // works without shared memory (and a database the store left in WAL mode can be read at all).
+    for (const sql of options.pre ?? ['PRAGMA locking_mode = EXCLUSIVE']) pragma(sql);
     conn().exec('PRAGMA foreign_keys = ON');
     // The schema comes from the store under test: StateStore.open migrates this connection exactly as
     // the store would, so the raw baseline runs on the same tables, indexes and triggers.
     StateStore.open({ db: minimalDriver(), sessionIndex: { read: () => '', append() {}, replace() {} } });
-    const post = options.post ?? ['PRAGMA journal_mode = TRUNCATE', `PRAGMA synchronous = ${options.durability === 'strict' ? 'FULL' : 'OFF'}`];
+    const post = options.post ?? ['PRAGMA journal_mode = WAL', `PRAGMA synchronous = ${options.durability === 'strict' ? 'FULL' : 'OFF'}`];
     for (const sql of post) pragma(sql);
     const t3 = performance.now();
     return {

@@ -213,13 +213,21 @@ test('message content is shown as text: markup in a message never runs', async (
 
 test('a store error is shown as a readable message with its code', async ({ demo: { page } }) => {
   await newThread(page);
-  // Another tab (here: the console) deletes the thread under the UI; the next send must explain itself.
-  await page.evaluate(async () => {
-    const store = window.stateStore!;
-    await store.deleteThread((await store.listThreads())[0]!.id);
-  });
-  await page.getByRole('textbox', { name: 'Message' }).fill('Anyone there?');
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  // Another tab (here: the console) deletes the thread under the UI, and the user sends before the
+  // live update (100 ms later) has moved the view off it: the send must explain itself. Both happen
+  // in one task, so the live update cannot come first.
+  const composer = await page.getByRole('textbox', { name: 'Message' }).elementHandle();
+  const send = await page.getByRole('button', { name: 'Send', exact: true }).elementHandle();
+  await page.evaluate(
+    async ([composer, send]) => {
+      const store = window.stateStore!;
+      await store.deleteThread((await store.listThreads())[0]!.id);
+      (composer as HTMLTextAreaElement).value = 'Anyone there?';
+      composer!.dispatchEvent(new Event('input', { bubbles: true }));
+      (send as HTMLButtonElement).click();
+    },
+    [composer, send] as const,
+  );
   const alert = page.getByRole('alert');
   await expect(alert).toContainText('NOT_FOUND');
   await expect(alert).toContainText('not found');
