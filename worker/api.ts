@@ -1,9 +1,13 @@
 import * as Comlink from 'comlink';
 import { StoreError } from '../src/core/errors.js';
+import type { ImportProgress } from '../src/core/transfer.js';
 import { storeChannels, type ControlMessage, type OpenResult, type StoreInfo, type WorkerOpenOptions } from '../src/protocol.js';
 import { loadEngine, openDatabase } from './database.js';
 import { Leader, SERVED_METHODS, type LeaderApi } from './leader.js';
 import { LeaderLink } from './leader-link.js';
+
+// How long a relayed import waits for its last progress event after the reply.
+const PROGRESS_GRACE_MS = 2_000;
 
 /** Holds a Web Lock until `release()` (which also withdraws a request still waiting); `granted` resolves once held. */
 function holdLock(name: string, mode: LockMode, onGranted: () => Promise<void>): { granted: Promise<void>; release(): void; done: Promise<unknown> } {
@@ -159,6 +163,36 @@ export function makeWorkerApi() {
       // The request log is for calls that may reach a second leader; this tab's own leader skips it.
       const result = await onLeader((api, retried) => api.call(method, args, retried ? requestId : null));
       return result instanceof Uint8Array ? Comlink.transfer(result, [result.buffer]) : result;
+    },
+
+    /**
+     * importDatabase with progress. On the leader the page's callback (a Comlink proxy) is called
+     * directly; from another tab, progress comes back over a BroadcastChannel and is passed on.
+     */
+    async importDatabase(bytes: unknown, importOptions: unknown, requestId: string, onProgress?: (progress: ImportProgress) => unknown): Promise<unknown> {
+      return onLeader(async (api) => {
+        if (api instanceof Leader) return api.importDatabase(bytes, importOptions, onProgress);
+        const relay = onProgress ? new BroadcastChannel(storeChannels(options!.name).progress(requestId)) : undefined;
+        let sawDone = () => {};
+        const done = new Promise<void>((resolve) => {
+          sawDone = resolve;
+        });
+        if (relay) {
+          relay.onmessage = (event: MessageEvent<ImportProgress>) => {
+            void onProgress?.(event.data);
+            if (event.data.phase === 'done') sawDone();
+          };
+        }
+        try {
+          const given = typeof importOptions === 'object' && importOptions !== null ? importOptions : {};
+          const result = await api.call('importDatabase', [bytes, { ...given, progressId: requestId }], requestId);
+          // A BroadcastChannel can deliver after the reply: give the last event a moment.
+          if (relay) await Promise.race([done, new Promise((r) => setTimeout(r, PROGRESS_GRACE_MS))]);
+          return result;
+        } finally {
+          relay?.close();
+        }
+      });
     },
 
     /** What the store runs on, and how it is doing. */

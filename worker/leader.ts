@@ -120,13 +120,11 @@ export class Leader implements LeaderApi {
     const db = this.opened.driver;
 
     if (method === 'importDatabase') {
-      // The page listens for progress on a channel named by the id it sent along with the options.
-      const { progressId, ...given } = ((typeof args[1] === 'object' && args[1] !== null ? args[1] : {}) as { progressId?: unknown });
+      // Another tab's import: its worker listens for progress on a channel named by the id it sent.
+      const { progressId, ...given } = (typeof args[1] === 'object' && args[1] !== null ? args[1] : {}) as { progressId?: unknown };
       const progress = typeof progressId === 'string' ? new BroadcastChannel(storeChannels(this.options.name).progress(progressId)) : null;
-      const options = { ...given, onProgress: (p: ImportProgress) => progress?.postMessage(p) };
-      const changes = [{ kind: 'database' as const, method, threadId: null, id: null }];
       try {
-        return await this.commits.exclusive(() => fn.call(this.store, args[0], options), () => this.pending.push(...changes));
+        return await this.importDatabase(args[0], given, progress ? (p) => progress.postMessage(p) : undefined);
       } finally {
         progress?.close();
       }
@@ -157,6 +155,23 @@ export class Leader implements LeaderApi {
         }),
       () => this.pending.push(...changes),
     );
+  }
+
+  /** Replaces the database (StateStore.importDatabase), alone between transactions; progress goes to `onProgress`. */
+  async importDatabase(bytes: unknown, given: unknown, onProgress?: (progress: ImportProgress) => unknown): Promise<unknown> {
+    if (this.closed) throw new StoreError('BUSY', 'importDatabase: the leading tab is closing', { details: { resigned: true } });
+    const options = {
+      ...(typeof given === 'object' && given !== null ? given : {}),
+      onProgress: (p: ImportProgress) => {
+        try {
+          void onProgress?.(p);
+        } catch {
+          // A progress listener that throws must not abort the import.
+        }
+      },
+    };
+    const changes: StoreChange[] = [{ kind: 'database', method: 'importDatabase', threadId: null, id: null }];
+    return this.commits.exclusive(() => this.store.importDatabase(bytes as Uint8Array, options), () => this.pending.push(...changes));
   }
 
   /** What the store runs on and how it is doing. */

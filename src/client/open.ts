@@ -76,8 +76,6 @@ function standInsForUncloneable(value: unknown, seen = new Map<object, unknown>(
 }
 
 const PING_INTERVAL_MS = 100;
-// How long an import's result waits for its last progress event to arrive.
-const PROGRESS_GRACE_MS = 2_000;
 const START_TIMEOUT_MS = 30_000;
 
 /**
@@ -191,25 +189,17 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
     importDatabase: (bytes: Uint8Array, options: ImportOptions = {}) =>
       guard('importDatabase', async () => {
         const { onProgress, ...rest } = options ?? {};
-        if (!onProgress) return (await call('importDatabase', [bytes, rest])) as ImportResult;
-        const progressId = crypto.randomUUID();
-        const progress = new BroadcastChannel(channels.progress(progressId));
-        // Progress travels on a BroadcastChannel, which can deliver after the worker's reply does:
-        // wait for the closing "done" event (briefly) before letting go of the channel.
-        let sawDone = () => {};
-        const done = new Promise<void>((resolve) => {
-          sawDone = resolve;
-        });
-        progress.onmessage = (event: MessageEvent<ImportProgress>) => {
-          onProgress(event.data);
-          if (event.data.phase === 'done') sawDone();
-        };
+        if (onProgress !== undefined && typeof onProgress !== 'function') {
+          throw new StoreError('INVALID_ARGUMENT', 'options.onProgress must be a function', { details: { field: 'options.onProgress' } });
+        }
+        const progress = onProgress ? Comlink.proxy((p: ImportProgress) => onProgress(p)) : undefined;
         try {
-          const result = (await call('importDatabase', [bytes, { ...rest, progressId }])) as ImportResult;
-          await Promise.race([done, new Promise((r) => setTimeout(r, PROGRESS_GRACE_MS))]);
-          return result;
-        } finally {
-          progress.close();
+          return (await remote.importDatabase(bytes, rest, crypto.randomUUID(), progress)) as ImportResult;
+        } catch (error) {
+          if (error instanceof Error && error.name === 'DataCloneError') {
+            throw new StoreError('INVALID_ARGUMENT', `importDatabase: bytes and options must be plain data (${error.message})`, { details: { field: 'bytes' }, cause: error });
+          }
+          throw error;
         }
       }),
     subscribe: (listener: (change: StoreChange) => void) => {

@@ -187,3 +187,27 @@ test('the sweep does not run while another tab has the store open', async ({ pro
   expect(after).toBe('running');
   await second!.close();
 });
+
+test('a follower tab exports and imports through the leader, with progress on its own page', async ({ profile }) => {
+  const name = `follower-import-${Date.now()}`;
+  const [leader, follower] = await openTabs(profile.context, 2, name);
+  await leader!.evaluate(async (t) => {
+    const { store } = window as unknown as TabWindow;
+    await store.upsertThread(t);
+    await store.appendMessage('x', 'user', 'exported');
+  }, THREAD('x'));
+  const outcome = await follower!.evaluate(async () => {
+    const { store } = window as unknown as TabWindow;
+    const bytes = await store.exportDatabase();
+    await store.appendMessage('x', 'user', 'after the export');
+    const phases: string[] = [];
+    const result = await store.importDatabase(bytes, { onProgress: (p) => phases.push(p.phase) });
+    return { leader: (await store.info()).leader, result, phases, contents: (await store.listMessages('x')).map((m) => m.content) };
+  });
+  expect(outcome.leader).toBe(false);
+  expect(outcome.result).toMatchObject({ threads: 1, messages: 1 });
+  expect(outcome.phases.at(-1)).toBe('done');
+  expect(outcome.phases).toContain('copy');
+  expect(outcome.contents).toEqual(['exported']);
+  await Promise.all([leader!.close(), follower!.close()]);
+});
