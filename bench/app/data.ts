@@ -2,6 +2,10 @@
  * The records every contender writes, generated the same way for all of them, so that payload sizes
  * (and therefore clone and I/O costs) are equal.
  */
+import { mulberry32 } from '../../test/support/random.js';
+
+/** A small deterministic PRNG, so the bushy tree has the same shape in every contender. */
+export const prng = mulberry32;
 
 /** A message body of about 200 characters, like a short chat turn. */
 export function messageContent(i: number): string {
@@ -47,17 +51,6 @@ export function goalFor(threadId: string) {
   };
 }
 
-/** A small deterministic PRNG, so the bushy tree has the same shape in every contender. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Parent (as an index into the tree, or -1 for the root) of each node of a bushy tree of `count` nodes. */
 export function bushyParents(count: number, seed = 7): number[] {
