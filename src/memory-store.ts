@@ -1,4 +1,4 @@
-import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
+import { loadEngine } from './driver/engine.js';
 import { deserializeInto, oo1Driver, type Oo1Database, type Oo1Engine } from './driver/oo1.js';
 import { memoryTextFile } from './driver/memory-file.js';
 import { StateStore } from './core/store.js';
@@ -13,20 +13,6 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
-type Sqlite3 = Awaited<ReturnType<typeof sqlite3InitModule>>;
-
-// One engine per process: initialising the wasm module costs tens of milliseconds.
-let engine: Promise<Sqlite3> | undefined;
-
-function loadEngine(): Promise<Sqlite3> {
-  // Route the engine's own diagnostics away from stderr: every failure reaches the caller as a StoreError.
-  engine ??= (sqlite3InitModule as unknown as (config: object) => Promise<Sqlite3>)({ print: () => {}, printErr: () => {} }).then((sqlite3) => {
-    // oo1 also warns on every failed step; the failure itself reaches the caller as a StoreError.
-    (sqlite3 as unknown as { config: { warn: () => void } }).config.warn = () => {};
-    return sqlite3;
-  });
-  return engine;
-}
 
 /**
  * Opens a complete store in memory on sqlite-wasm, with an in-memory session index. For Node,

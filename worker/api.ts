@@ -2,7 +2,8 @@ import * as Comlink from 'comlink';
 import { StoreError } from '../src/core/errors.js';
 import type { ImportProgress } from '../src/core/transfer.js';
 import { storeChannels, type ControlMessage, type OpenResult, type StoreInfo, type WorkerOpenOptions } from '../src/protocol.js';
-import { loadEngine, openDatabase } from './database.js';
+import { loadEngine } from '../src/driver/engine.js';
+import { openDatabase } from './database.js';
 import { Leader, SERVED_METHODS, type LeaderApi } from './leader.js';
 import { LeaderLink } from './leader-link.js';
 

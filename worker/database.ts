@@ -1,4 +1,4 @@
-import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
+import type { Sqlite3 } from '../src/driver/engine.js';
 import { get as idbGet, set as idbSet } from 'idb-keyval';
 import { deserializeInto, oo1Driver, type Oo1Database, type Oo1Engine } from '../src/driver/oo1.js';
 import { lastStorageError } from './storage-errors.js';
@@ -14,20 +14,7 @@ import { openOpfsTextFile } from './opfs-text-file.js';
  * memory with snapshots in IndexedDB when OPFS cannot be used.
  */
 
-export type Sqlite3 = Awaited<ReturnType<typeof sqlite3InitModule>>;
 type Oo1DB = InstanceType<Sqlite3['oo1']['DB']>;
-
-let engine: Promise<Sqlite3> | undefined;
-
-/** Loads the wasm module once per worker. */
-export function loadEngine(): Promise<Sqlite3> {
-  engine ??= (sqlite3InitModule as unknown as (config: object) => Promise<Sqlite3>)({ print: () => {}, printErr: () => {} }).then((sqlite3) => {
-    // oo1 also warns on every failed step; the failure itself reaches the caller as a StoreError.
-    (sqlite3 as unknown as { config: { warn: () => void } }).config.warn = () => {};
-    return sqlite3;
-  });
-  return engine;
-}
 
 /** An opened database with everything the worker needs to run and describe it. */
 export interface OpenedDatabase {

@@ -2,7 +2,7 @@ import type { SqlDriver, SqlValue } from '../driver/port.js';
 import { StoreError } from './errors.js';
 import { num, str } from './rows.js';
 import type { SessionIndex } from './session-index.js';
-import type { PruneOptions, PruneResult, VacuumOptions, VacuumResult } from './types.js';
+import type { PruneResult, VacuumOptions, VacuumResult } from './types.js';
 import * as v from './validate.js';
 
 /** Retention: deleting old threads whole, and giving the space back. */

@@ -1,4 +1,4 @@
-import type { SqlRow, SqlValue } from '../driver/port.js';
+import type { SqlValue } from '../driver/port.js';
 
 /** Row-reading helpers shared by the table modules. Columns are read leniently, as the seed reads them. */
 
@@ -27,7 +27,3 @@ export function enumOr<T extends string>(value: SqlValue | undefined, allowed: r
   return (allowed as readonly SqlValue[]).includes(value ?? null) ? (value as T) : fallback;
 }
 
-/** The first row, or undefined. */
-export function first(rows: SqlRow[]): SqlRow | undefined {
-  return rows[0];
-}

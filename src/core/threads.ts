@@ -1,7 +1,7 @@
 import type { SqlDriver, SqlRow } from '../driver/port.js';
 import { StoreError } from './errors.js';
 import { enumOr, num, numOrNull, str, strOrNull } from './rows.js';
-import type { SessionSource, ThreadInput, ThreadListFilters, ThreadMetadata, ThreadStatus } from './types.js';
+import type { SessionSource, ThreadListFilters, ThreadMetadata, ThreadStatus } from './types.js';
 import * as v from './validate.js';
 
 /** The `threads` table: thread metadata, archival and memory mode. */
