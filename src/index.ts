@@ -1,7 +1,7 @@
 /** `agent-state-store`: open a persistent conversation-state store from a page. */
 export { openStateStore } from './client/open.js';
 export type { OpenStateStoreOptions, StateStoreClient, StoreOperations } from './client/open.js';
-export type { ActiveVfs, ChangeKind, Durability, StoreChange, StoreInfo, VfsChoice } from './protocol.js';
+export type { ChangeKind, StoreChange } from './core/changes.js';
 export { StoreError } from './core/errors.js';
 export type { StoreErrorCode, StoreErrorDetails } from './core/errors.js';
 export type { ImportOptions, ImportProgress, ImportResult } from './core/transfer.js';

@@ -1,10 +1,13 @@
 import * as Comlink from 'comlink';
 import { StoreError } from '../src/core/errors.js';
+import type { ServedMethod } from '../src/core/operations.js';
 import type { ImportProgress } from '../src/core/transfer.js';
-import { storeChannels, type ControlMessage, type OpenResult, type StoreInfo, type WorkerOpenOptions } from '../src/protocol.js';
+import type { StoreInfo } from '../src/core/types.js';
 import { loadEngine } from '../src/driver/engine.js';
+import { storeChannels, type WorkerOpenOptions } from '../src/wire.js';
+import type { ControlMessage } from './control.js';
 import { openDatabase } from './database.js';
-import { Leader, SERVED_METHODS, type LeaderApi } from './leader.js';
+import { Leader, type CallArgs, type CallResult, type LeaderApi } from './leader.js';
 import { LeaderLink } from './leader-link.js';
 
 // How long a relayed import waits for its last progress event after the reply.
@@ -118,14 +121,14 @@ export function makeWorkerApi() {
     },
 
     /** Joins the store: leads it if no tab does, else connects to the tab that does. */
-    async open(opts: WorkerOpenOptions): Promise<OpenResult> {
+    async open(opts: WorkerOpenOptions): Promise<StoreInfo> {
       if (options || closed) throw new StoreError('CONFLICT', 'this worker has already opened a store');
       options = opts;
       if (typeof navigator.locks?.request !== 'function') {
         // No Web Locks (a very old browser): one tab, no coordination.
         await lead(opts);
         opening = false;
-        return { methods: [...SERVED_METHODS], info: await info() };
+        return info();
       }
       const names = storeChannels(opts.name);
       control = new BroadcastChannel(names.control);
@@ -152,7 +155,7 @@ export function makeWorkerApi() {
       try {
         const first = await Promise.race([info(), leadFailed]);
         opening = false;
-        return { methods: [...SERVED_METHODS], info: first };
+        return first;
       } catch (error) {
         await this.close();
         throw error;
@@ -160,9 +163,9 @@ export function makeWorkerApi() {
     },
 
     /** Runs one store method on the leader. Writes carry a request id so a retry applies once. */
-    async call(method: string, args: unknown[], requestId: string | null = null): Promise<unknown> {
+    async call<M extends ServedMethod>(method: M, args: CallArgs<M>, requestId: string | null = null): Promise<CallResult<M>> {
       // The request log is for calls that may reach a second leader; this tab's own leader skips it.
-      const result = await onLeader((api, retried) => api.call(method, args, retried ? requestId : null));
+      const result = await onLeader((api, retried) => (api as LeaderApi).call(method, args, retried ? requestId : null));
       return result instanceof Uint8Array ? Comlink.transfer(result, [result.buffer]) : result;
     },
 
@@ -186,7 +189,7 @@ export function makeWorkerApi() {
         }
         try {
           const given = typeof importOptions === 'object' && importOptions !== null ? importOptions : {};
-          const result = await api.call('importDatabase', [bytes, { ...given, progressId: requestId }], requestId);
+          const result = await api.call('importDatabase', [bytes as Uint8Array, { ...given, progressId: requestId } as CallArgs<'importDatabase'>[1]], requestId);
           // A BroadcastChannel can deliver after the reply: give the last event a moment.
           if (relay) await Promise.race([done, new Promise((r) => setTimeout(r, PROGRESS_GRACE_MS))]);
           return result;

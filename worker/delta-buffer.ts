@@ -43,10 +43,13 @@ export class DeltaBuffer {
     this.timer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
   }
 
-  /** Call before any other store call: writes what is buffered ahead of it, and reports a failed write to the call that finishes its message. */
-  beforeCall(method: string, args: unknown[]): void {
+  /**
+   * Call before any other store call: writes what is buffered ahead of it. A call that ends a stream
+   * names its message, and a failed write of that message's deltas is reported to it.
+   */
+  beforeCall(endsStream?: unknown): void {
     this.flush();
-    if (method === 'finishMessage' && typeof args[0] === 'number') this.throwFailure(args[0]);
+    if (typeof endsStream === 'number') this.throwFailure(endsStream);
   }
 
   /** Queues one submission that writes every buffered delta, one appendMessageDelta per message. */

@@ -1,5 +1,6 @@
 import type { SqlDriver } from '../src/driver/port.js';
 import { StoreError, toStoreError } from '../src/core/errors.js';
+import { batch as transaction } from '../src/core/transaction.js';
 
 /**
  * Group commit. Calls are queued; the first one schedules a flush on the next macrotask, by which
@@ -78,9 +79,9 @@ export class GroupCommit {
     }
   }
 
-  /** sqlite3_total_changes(): rows written on this connection so far, to tell writes from reads. */
+  /** Rows written on this connection so far, to tell a batch that wrote from one that only read. */
   private written(): number {
-    return Number(this.db.all('SELECT total_changes() AS n')[0]?.['n'] ?? 0);
+    return this.db.totalChanges();
   }
 
   private runAlone(call: Pending): void {
@@ -113,7 +114,7 @@ export class GroupCommit {
     const outcomes: Outcome[] = [];
     let lostFrom = 0;
     const before = this.written();
-    this.db.run('BEGIN');
+    transaction.begin(this.db);
     for (const call of batch) {
       try {
         outcomes.push({ ok: true, value: call.run() });
@@ -126,15 +127,15 @@ export class GroupCommit {
         const lost = cause.ok ? new StoreError('STORAGE', 'the transaction was rolled back') : toStoreError(cause.error, 'group commit');
         for (let i = lostFrom; i < outcomes.length; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: lost };
         lostFrom = outcomes.length;
-        this.db.run('BEGIN');
+        transaction.begin(this.db);
       }
     }
     try {
       const wrote = this.written() > before;
-      this.db.run('COMMIT');
+      transaction.commit(this.db);
       if (wrote) this.commits++;
     } catch (error) {
-      if (this.db.inTransaction()) this.db.run('ROLLBACK');
+      transaction.rollback(this.db);
       const failed = toStoreError(error, 'commit');
       for (let i = lostFrom; i < outcomes.length; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: failed };
     }

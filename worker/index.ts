@@ -4,7 +4,7 @@
  * `serve()` from their own worker module and pass that worker to `openStateStore({ worker })`.
  */
 import * as Comlink from 'comlink';
-import { installErrorTransfer } from '../src/protocol.js';
+import { installErrorTransfer } from '../src/wire.js';
 import { makeWorkerApi } from './api.js';
 import { recordStorageErrors } from './storage-errors.js';
 

@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import { StoreError } from '../src/core/errors.js';
-import { storeChannels, type ControlMessage } from '../src/protocol.js';
+import { storeChannels } from '../src/wire.js';
+import type { ControlMessage } from './control.js';
 import type { LeaderApi } from './leader.js';
 
 /** Thrown inside the link when the leader a call went to is gone; the call is sent again. */

@@ -1,29 +1,27 @@
 import * as Comlink from 'comlink';
+import { describeChange, type StoreChange } from '../src/core/changes.js';
 import { StoreError } from '../src/core/errors.js';
+import { isServed, operation, type ServedMethod } from '../src/core/operations.js';
 import { failInterruptedJobs } from '../src/core/recovery.js';
 import { appliedResult, pruneAppliedRequests, recordApplied } from '../src/core/request-log.js';
-import { StateStore } from '../src/core/store.js';
+import type { StateStore } from '../src/core/store.js';
 import { atomically } from '../src/core/transaction.js';
 import type { ImportProgress } from '../src/core/transfer.js';
-import { isReadMethod, storeChannels, type StoreChange, type StoreInfo, type WorkerOpenOptions } from '../src/protocol.js';
-import { describeChanges } from './changes.js';
-import type { OpenedDatabase } from './database.js';
+import type { StoreInfo } from '../src/core/types.js';
+import { storeChannels, type WorkerOpenOptions } from '../src/wire.js';
+import { startStore, type OpenedDatabase } from './database.js';
 import { DeltaBuffer } from './delta-buffer.js';
 import { GroupCommit } from './group-commit.js';
-
-/** The store methods a page may call: StateStore's own, less the ones the worker runs itself. */
-export const SERVED_METHODS: ReadonlySet<string> = new Set(
-  Object.getOwnPropertyNames(StateStore.prototype).filter((name) => !['constructor', 'close', 'info'].includes(name)),
-);
-
-/** Methods that run alone, outside the group transaction: they replace or copy the whole database. */
-const EXCLUSIVE = new Set(['importDatabase', 'exportDatabase', 'exportSessionIndex', 'vacuum']);
 
 // Request ids are kept a day: a retry comes within seconds of the leader change it follows.
 const REQUEST_LOG_SECONDS = 24 * 60 * 60;
 const PRUNE_EVERY_COMMITS = 500;
 
 const now = (): number => Math.floor(Date.now() / 1000);
+
+/** A served method's arguments and result, as the wire carries them. */
+export type CallArgs<M extends ServedMethod> = Parameters<StateStore[M]>;
+export type CallResult<M extends ServedMethod> = ReturnType<StateStore[M]>;
 
 /** vacuum's options with the free space the browser reports (or the caller's figure, if smaller). */
 async function vacuumOptions(given: unknown): Promise<unknown> {
@@ -36,7 +34,7 @@ async function vacuumOptions(given: unknown): Promise<unknown> {
 
 /** What the leader serves to every tab's worker, its own included. */
 export interface LeaderApi {
-  call(method: string, args: unknown[], requestId: string | null): Promise<unknown>;
+  call<M extends ServedMethod>(method: M, args: CallArgs<M>, requestId: string | null): Promise<CallResult<M>>;
   info(): Promise<StoreInfo>;
 }
 
@@ -54,30 +52,22 @@ export class Leader implements LeaderApi {
   private closed = false;
   /** The commit count at the last pruning of the request log. */
   private prunedAt = 0;
+  /** Resent writes answered from the request log. */
+  private replayed = 0;
 
   private constructor(
     private readonly opened: OpenedDatabase,
     private readonly options: WorkerOpenOptions,
     readonly recovered: { jobs: number },
   ) {
-    // On OPFS the leader is the only connection, so it can hold the lock for good; that is also
-    // what lets WAL work without shared memory (the OPFS VFSes have none). It must be in force
-    // before the first read, so that a WAL file left by a crash is recovered.
-    if (opened.vfs !== 'memory') opened.driver.exec('PRAGMA locking_mode = EXCLUSIVE');
-    this.store = StateStore.open({ db: opened.driver, sessionIndex: opened.sessionIndex, dbPath: opened.dbPath });
-    // journal_mode is set after the version check in StateStore.open, so a database refused as too
-    // new is not touched. WAL writes a commit as one append (plus one sync in strict mode) instead of
-    // a journal and the pages; measured about 3.5x faster for sequential strict appends.
-    // synchronous decides whether a commit waits for the flush.
-    opened.driver.exec(`PRAGMA journal_mode = ${opened.vfs === 'memory' ? 'MEMORY' : 'WAL'}`);
-    opened.driver.exec(`PRAGMA synchronous = ${options.durability === 'strict' ? 'FULL' : 'OFF'}`);
+    this.store = startStore(opened, options.durability);
     this.changes = new BroadcastChannel(storeChannels(options.name).changes);
     this.commits = new GroupCommit(opened.driver, () => this.afterCommit());
     this.deltas = new DeltaBuffer(this.store, (run, ids) => {
       let changes: StoreChange[] = [];
       const write = () => {
         run();
-        changes = ids.flatMap((id) => describeChanges(opened.driver, 'appendMessageDelta', [id], undefined));
+        changes = ids.flatMap((id) => describeChange(opened.driver, 'appendMessageDelta', [id, ''], undefined) ?? []);
       };
       return this.commits.submit(write, () => this.pending.push(...changes));
     });
@@ -106,59 +96,72 @@ export class Leader implements LeaderApi {
     }
   }
 
-  /** Runs one store method; a write with a request id is applied at most once. */
-  async call(method: string, args: unknown[], requestId: string | null): Promise<unknown> {
+  /** Runs one store method as the operation table says; a write with a request id is applied at most once. */
+  async call<M extends ServedMethod>(method: M, args: CallArgs<M>, requestId: string | null): Promise<CallResult<M>> {
     // Another tab's call that reaches a leader on its way out is sent again to the next one.
     if (this.closed) throw new StoreError('BUSY', `${method}: the leading tab is closing`, { details: { resigned: true } });
-    if (!SERVED_METHODS.has(method)) throw new StoreError('INVALID_ARGUMENT', `${method} is not a store method`, { details: { field: 'method' } });
+    if (!isServed(method)) throw new StoreError('INVALID_ARGUMENT', `${String(method)} is not a store method`, { details: { field: 'method' } });
     if (!Array.isArray(args)) throw new StoreError('INVALID_ARGUMENT', 'args must be an array', { details: { field: 'args' } });
+    const spec = operation(method);
     // Deltas are buffered and written together (not through the request log: that would be a row per token).
-    if (method === 'appendMessageDelta') return this.deltas.append(args);
-    this.deltas.beforeCall(method, args);
-    if (method === 'vacuum') args = [await vacuumOptions(args[0])];
-    const fn = (this.store as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!;
+    if (spec.mode === 'buffered') return this.deltas.append(args) as Promise<CallResult<M>>;
+    this.deltas.beforeCall(spec.endsStream?.(args));
+    const hosted = this.hosted[method] as ((args: CallArgs<M>) => Promise<CallResult<M>>) | undefined;
+    if (hosted) return hosted(args);
+    const run = () => (this.store[method] as (...a: CallArgs<M>) => CallResult<M>).apply(this.store, args);
+    if (spec.mode === 'read') return this.commits.read(run);
+    if (spec.mode === 'exclusive') return this.commits.exclusive(run, this.noting(method, args));
     const db = this.opened.driver;
+    let change: StoreChange | null = null;
+    const publish = () => {
+      if (change) this.pending.push(change);
+    };
+    const apply = (): CallResult<M> => {
+      if (requestId !== null) {
+        const prior = appliedResult(db, requestId);
+        if (prior) {
+          this.replayed++;
+          return prior.value as CallResult<M>;
+        }
+      }
+      const result = run();
+      if (requestId !== null) recordApplied(db, requestId, method, result, now());
+      change = describeChange(db, method, args, result);
+      return result;
+    };
+    // With a request id, the write and its log row commit or roll back together.
+    return this.commits.submit(requestId === null ? apply : () => atomically(db, apply), publish);
+  }
 
-    if (method === 'importDatabase') {
+  /** The change an exclusive call makes, published once it is done. */
+  private noting(method: ServedMethod, args: readonly unknown[]): (() => void) | undefined {
+    if (!operation(method).change) return undefined;
+    return () => {
+      const change = describeChange(this.opened.driver, method, args, undefined);
+      if (change) this.pending.push(change);
+    };
+  }
+
+  /** Methods the browser host completes itself before (or instead of) handing them to the core. */
+  private readonly hosted: { [M in ServedMethod]?: (args: CallArgs<M>) => Promise<CallResult<M>> } = {
+    vacuum: async ([options]) => {
+      const completed = (await vacuumOptions(options)) as CallArgs<'vacuum'>[0];
+      return this.commits.exclusive(() => this.store.vacuum(completed));
+    },
+    importDatabase: async ([bytes, given]) => {
       // Another tab's import: its worker listens for progress on a channel named by the id it sent.
-      const { progressId, ...given } = (typeof args[1] === 'object' && args[1] !== null ? args[1] : {}) as { progressId?: unknown };
+      const { progressId, ...rest } = (typeof given === 'object' && given !== null ? given : {}) as { progressId?: unknown };
       const progress = typeof progressId === 'string' ? new BroadcastChannel(storeChannels(this.options.name).progress(progressId)) : null;
       try {
-        return await this.importDatabase(args[0], given, progress ? (p) => progress.postMessage(p) : undefined);
+        return await this.importDatabase(bytes, rest, progress ? (p) => progress.postMessage(p) : undefined);
       } finally {
         progress?.close();
       }
-    }
-    if (EXCLUSIVE.has(method)) return this.commits.exclusive(() => fn.apply(this.store, args));
-    if (isReadMethod(method)) return this.commits.read(() => fn.apply(this.store, args));
-    if (requestId === null) {
-      let changes: StoreChange[] = [];
-      return this.commits.submit(
-        () => {
-          const result = fn.apply(this.store, args);
-          changes = describeChanges(db, method, args, result);
-          return result;
-        },
-        () => this.pending.push(...changes),
-      );
-    }
-    let changes: StoreChange[] = [];
-    return this.commits.submit(
-      () =>
-        atomically(db, () => {
-          const prior = appliedResult(db, requestId);
-          if (prior) return prior.value;
-          const result = fn.apply(this.store, args);
-          recordApplied(db, requestId, method, result, now());
-          changes = describeChanges(db, method, args, result);
-          return result;
-        }),
-      () => this.pending.push(...changes),
-    );
-  }
+    },
+  };
 
   /** Replaces the database (StateStore.importDatabase), alone between transactions; progress goes to `onProgress`. */
-  async importDatabase(bytes: unknown, given: unknown, onProgress?: (progress: ImportProgress) => unknown): Promise<unknown> {
+  async importDatabase(bytes: unknown, given: unknown, onProgress?: (progress: ImportProgress) => unknown): Promise<CallResult<'importDatabase'>> {
     if (this.closed) throw new StoreError('BUSY', 'importDatabase: the leading tab is closing', { details: { resigned: true } });
     const options = {
       ...(typeof given === 'object' && given !== null ? given : {}),
@@ -170,14 +173,12 @@ export class Leader implements LeaderApi {
         }
       },
     };
-    const changes: StoreChange[] = [{ kind: 'database', method: 'importDatabase', threadId: null, id: null }];
-    return this.commits.exclusive(() => this.store.importDatabase(bytes as Uint8Array, options), () => this.pending.push(...changes));
+    return this.commits.exclusive(() => this.store.importDatabase(bytes as Uint8Array, options), this.noting('importDatabase', [bytes]));
   }
 
   /** What the store runs on and how it is doing. */
   async info(): Promise<StoreInfo> {
     const core = await this.commits.read(() => this.store.info());
-    const size = await this.commits.read(() => this.opened.driver.all('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()')[0]);
     const storage = (globalThis.navigator as Navigator | undefined)?.storage;
     const estimate = await storage?.estimate?.().catch(() => undefined);
     const persisted = await storage?.persisted?.().catch(() => undefined);
@@ -187,12 +188,12 @@ export class Leader implements LeaderApi {
       vfs: this.opened.vfs,
       fallbackReason: this.opened.fallbackReason,
       durability: this.options.durability,
-      databaseSizeBytes: Number(size?.['bytes'] ?? 0),
       commits: this.commits.commits,
       storageEstimate: estimate ? { usage: estimate.usage ?? 0, quota: estimate.quota ?? 0 } : null,
       persisted: persisted ?? null,
       leader: true,
       recoveredJobs: this.recovered.jobs,
+      replayedRequests: this.replayed,
     };
   }
 

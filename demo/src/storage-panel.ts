@@ -6,15 +6,15 @@ import { exportImport } from './export-import.js';
 function facts(info: StoreInfo): [string, string][] {
   const estimate = info.storageEstimate;
   return [
-    ['Store', info.name],
+    ['Store', info.name ?? ''],
     ['This tab', info.leader ? 'leader: its worker owns the database file' : 'follower: reaches the leader tab over a channel'],
-    ['VFS', info.vfs === 'memory' ? `memory (IndexedDB snapshots)${info.fallbackReason ? ` — ${info.fallbackReason}` : ''}` : info.vfs],
-    ['Durability', info.durability],
+    ['VFS', info.vfs === 'memory' ? `memory (IndexedDB snapshots)${info.fallbackReason ? ` — ${info.fallbackReason}` : ''}` : (info.vfs ?? '')],
+    ['Durability', info.durability ?? ''],
     ['SQLite', info.sqliteVersion],
     ['Schema version', String(info.schemaVersion)],
     ['Database size', bytes(info.databaseSizeBytes)],
     ['Origin usage', estimate ? `${bytes(estimate.usage)} of ${bytes(estimate.quota)}` : 'unknown'],
-    ['Persisted', info.persisted === null ? 'unknown' : info.persisted ? 'yes' : 'no (may be evicted under pressure)'],
+    ['Persisted', info.persisted == null ? 'unknown' : info.persisted ? 'yes' : 'no (may be evicted under pressure)'],
     ['Session index', `${info.sessionIndexEntries} thread${info.sessionIndexEntries === 1 ? '' : 's'}, ${info.sessionIndexSkippedLines} skipped lines`],
     ['Transactions', `${info.commits} since this page opened the store`],
   ];

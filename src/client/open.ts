@@ -1,9 +1,12 @@
 import * as Comlink from 'comlink';
+import type { StoreChange } from '../core/changes.js';
 import { StoreError } from '../core/errors.js';
-import { UNCLONEABLE } from '../core/validate.js';
+import { carriesRequestId, SERVED_METHODS, type ServedMethod } from '../core/operations.js';
 import type { StateStore } from '../core/store.js';
-import { installErrorTransfer, isReadMethod, storeChannels, type Durability, type StoreChange, type StoreInfo, type VfsChoice, type WorkerOpenOptions } from '../protocol.js';
 import type { ImportOptions, ImportProgress, ImportResult } from '../core/transfer.js';
+import type { Durability, StoreInfo, VfsChoice } from '../core/types.js';
+import { UNCLONEABLE } from '../core/validate.js';
+import { installErrorTransfer, storeChannels, type WorkerOpenOptions } from '../wire.js';
 import type { WorkerApi } from '../../worker/api.js';
 
 /** Options of openStateStore. */
@@ -23,15 +26,9 @@ export interface OpenStateStoreOptions {
   recoverOnStart?: boolean;
 }
 
-// What the worker serves: StateStore's methods less the ones the client owns.
-type ServedName = Exclude<
-  { [K in keyof StateStore]: StateStore[K] extends (...args: never[]) => unknown ? K : never }[keyof StateStore],
-  'close' | 'info'
->;
-
-/** StateStore's operations as the page calls them: the same arguments, Promises of the same results. */
+/** StateStore's served operations (see the operation table) as the page calls them: the same arguments, Promises of the same results. */
 export type StoreOperations = {
-  [K in ServedName]: StateStore[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+  [M in ServedMethod]: (...args: Parameters<StateStore[M]>) => Promise<Awaited<ReturnType<StateStore[M]>>>;
 };
 
 /** The store a page holds: every operation of the contract, plus what only the browser knows. */
@@ -137,10 +134,9 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
   const failedToLoad = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (event) => reject(new StoreError('STORAGE', `the store worker failed to start: ${event.message || 'load error'}`)), { once: true });
   });
-  let opened;
   try {
     await waitUntilListening(remote, failedToLoad);
-    opened = await Promise.race([remote.open(settings), failedToLoad]);
+    await Promise.race([remote.open(settings), failedToLoad]);
   } catch (error) {
     worker.terminate();
     throw error instanceof StoreError ? error : new StoreError('STORAGE', String(error), { cause: error });
@@ -156,9 +152,9 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
       throw new StoreError('STORAGE', `${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
   };
-  const call = async (method: string, args: unknown[]): Promise<unknown> => {
+  const call = async <M extends ServedMethod>(method: M, args: Parameters<StateStore[M]>): Promise<unknown> => {
     // A write carries an id that the leader records with it, so a retry after failover applies once.
-    const requestId = isReadMethod(method) ? null : crypto.randomUUID();
+    const requestId = carriesRequestId(method) ? crypto.randomUUID() : null;
     try {
       return await remote.call(method, args, requestId);
     } catch (error) {
@@ -166,7 +162,7 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
       // postMessage refused a value structured clone cannot copy. Send stand-ins instead, so that the
       // store's own validation names the field, exactly as it does in Node.
       try {
-        return await remote.call(method, standInsForUncloneable(args) as unknown[], requestId);
+        return await remote.call(method, standInsForUncloneable(args) as Parameters<StateStore[M]>, requestId);
       } catch (retryError) {
         if (!(retryError instanceof Error && retryError.name === 'DataCloneError')) throw retryError;
         throw new StoreError('INVALID_ARGUMENT', `${method}: an argument cannot be sent to the worker (${retryError.message})`, { cause: retryError });
@@ -178,8 +174,8 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
   globalThis.addEventListener?.('pagehide', onPageHide);
 
   const client: Record<string, unknown> = {};
-  for (const method of opened.methods) {
-    client[method] = (...args: unknown[]) => guard(method, () => call(method, args));
+  for (const method of SERVED_METHODS) {
+    client[method] = (...args: Parameters<StateStore[typeof method]>) => guard(method, () => call(method, args));
   }
   const channels = storeChannels(settings.name);
   const listeners = new Set<(change: StoreChange) => void>();

@@ -42,3 +42,8 @@ export function listCheckpointRows(db: SqlDriver, threadId: string, limit: numbe
     .all(`SELECT ${COLUMNS} FROM checkpoints WHERE thread_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2`, [threadId, limit])
     .map(toCheckpoint);
 }
+
+/** Deletes one checkpoint; a missing one is a no-op. */
+export function deleteCheckpointRow(db: SqlDriver, threadId: string, checkpointId: string): void {
+  db.run('DELETE FROM checkpoints WHERE thread_id = ?1 AND checkpoint_id = ?2', [threadId, checkpointId]);
+}

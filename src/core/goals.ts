@@ -68,11 +68,33 @@ export function getGoalRow(db: SqlDriver, threadId: string): ThreadGoalRecord | 
  * reads the goal back; null when the thread has no goal. SQLite turns an integer overflow into a
  * float, so a sum beyond ±2^53 is refused and rolled back by the caller's transaction.
  */
-export function accrueGoal(db: SqlDriver, threadId: string, sql: string, params: Parameters<SqlDriver['run']>[1]): ThreadGoalRecord | null {
+function accrueGoal(db: SqlDriver, threadId: string, sql: string, params: Parameters<SqlDriver['run']>[1]): ThreadGoalRecord | null {
   if (db.run(sql, params).changes === 0) return null;
   const goal = getGoalRow(db, threadId);
   if (goal && !(Number.isSafeInteger(goal.tokensUsed) && Number.isSafeInteger(goal.timeUsedSeconds) && Number.isSafeInteger(goal.continuationCount))) {
     throw new StoreError('INVALID_ARGUMENT', 'the accrued usage would exceed ±2^53', { details: { threadId } });
   }
   return goal;
+}
+
+/** Adds token and time usage in one UPDATE; updatedAt only moves forward. Null when the thread has no goal. */
+export function accrueGoalUsage(db: SqlDriver, threadId: string, tokenDelta: number, timeDeltaSeconds: number, now: number): ThreadGoalRecord | null {
+  return accrueGoal(
+    db,
+    threadId,
+    `UPDATE thread_goals
+     SET tokens_used = tokens_used + ?2, time_used_seconds = time_used_seconds + ?3, updated_at = MAX(updated_at, ?4)
+     WHERE thread_id = ?1`,
+    [threadId, tokenDelta, timeDeltaSeconds, now],
+  );
+}
+
+/** Adds one continuation; updatedAt only moves forward. Null when the thread has no goal. */
+export function accrueGoalContinuation(db: SqlDriver, threadId: string, now: number): ThreadGoalRecord | null {
+  return accrueGoal(db, threadId, 'UPDATE thread_goals SET continuation_count = continuation_count + 1, updated_at = MAX(updated_at, ?2) WHERE thread_id = ?1', [threadId, now]);
+}
+
+/** Deletes a thread's goal; true if there was one. */
+export function deleteGoalRow(db: SqlDriver, threadId: string): boolean {
+  return db.run('DELETE FROM thread_goals WHERE thread_id = ?1', [threadId]).changes > 0;
 }

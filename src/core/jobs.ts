@@ -58,3 +58,8 @@ export function getJobRow(db: SqlDriver, id: string): JobStateRecord | null {
 export function listJobRows(db: SqlDriver, limit: number): JobStateRecord[] {
   return db.all(`SELECT ${COLUMNS} FROM jobs ORDER BY updated_at DESC, rowid DESC LIMIT ?1`, [limit]).map(toJob);
 }
+
+/** Deletes a job; a missing one is a no-op. */
+export function deleteJobRow(db: SqlDriver, id: string): void {
+  db.run('DELETE FROM jobs WHERE id = ?1', [id]);
+}

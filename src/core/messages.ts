@@ -1,7 +1,10 @@
 import type { SqlDriver, SqlRow } from '../driver/port.js';
 import { StoreError } from './errors.js';
 import { num, numOrNull, str } from './rows.js';
+import type { SessionIndex } from './session-index.js';
+import { nameUntitledThread } from './titles.js';
 import type { MessageRecord } from './types.js';
+import * as v from './validate.js';
 import { parseStoredJson } from './validate.js';
 
 /** The `messages` table: a tree per thread, linked by parent_entry_id, walked from current_leaf_id. */
@@ -31,6 +34,11 @@ export interface NewMessage {
   parentEntryId: number | null;
 }
 
+/** A new message's role and content checked, its item serialized. */
+export function validateMessage(role: unknown, content: unknown, item: unknown): Pick<NewMessage, 'role' | 'content' | 'itemJson'> {
+  return { role: v.nonEmpty(role, 'role'), content: v.text(content, 'content'), itemJson: v.optionalJson(item, 'item') };
+}
+
 /** Inserts a message and makes it the thread's current leaf; the seed's two statements. Returns its id. */
 export function insertAsLeaf(db: SqlDriver, m: NewMessage): number {
   const row = db.all(
@@ -49,6 +57,25 @@ export function currentLeaf(db: SqlDriver, threadId: string): number | null {
   const row = db.all('SELECT current_leaf_id FROM threads WHERE id = ?1', [threadId])[0];
   if (!row) throw new StoreError('NOT_FOUND', `thread ${threadId} not found`, { details: { threadId } });
   return numOrNull(row['current_leaf_id']);
+}
+
+/** Moves the thread's leaf to a message of its own; NOT_FOUND for a message of another thread. */
+export function setLeafRow(db: SqlDriver, threadId: string, messageId: number): void {
+  if (threadOfMessage(db, messageId) !== threadId) {
+    throw new StoreError('NOT_FOUND', `message ${messageId} is not in thread ${threadId}`, { details: { threadId, messageId } });
+  }
+  db.run('UPDATE threads SET current_leaf_id = ?1 WHERE id = ?2', [messageId, threadId]);
+}
+
+/** One message, or null. */
+export function getMessageRow(db: SqlDriver, messageId: number): MessageRecord | null {
+  const row = db.all(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?1`, [messageId])[0];
+  return row ? toMessage(row) : null;
+}
+
+/** Replaces a message's item (already serialized). */
+export function setItemRow(db: SqlDriver, messageId: number, itemJson: string | null): void {
+  db.run('UPDATE messages SET item_json = ?2 WHERE id = ?1', [messageId, itemJson]);
 }
 
 /** The thread a message belongs to; NOT_FOUND when the message does not exist. */
@@ -106,4 +133,11 @@ export function listLeaves(db: SqlDriver, threadId: string): MessageRecord[] {
 export function clearThreadMessages(db: SqlDriver, threadId: string): number {
   db.run('UPDATE threads SET current_leaf_id = NULL WHERE id = ?1', [threadId]);
   return db.run('DELETE FROM messages WHERE thread_id = ?1', [threadId]).changes;
+}
+
+/** Adds a message as the thread's new leaf; a user message names a thread that has no name yet. */
+export function addAsLeaf(db: SqlDriver, index: SessionIndex, m: NewMessage): number {
+  const id = insertAsLeaf(db, m);
+  nameUntitledThread(db, index, m.threadId, m.role, m.content);
+  return id;
 }

@@ -20,7 +20,8 @@ export const migrations: readonly Migration[] = [...seedMigrations, ...additiveM
 /** The user_version this code writes. */
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
 
-function readUserVersion(db: SqlDriver): number {
+/** PRAGMA user_version: the schema version of the open database. */
+export function readUserVersion(db: SqlDriver): number {
   const row = db.all('PRAGMA user_version')[0];
   return Number(row?.['user_version'] ?? 0);
 }

@@ -1,7 +1,10 @@
 import type { SqlDriver } from '../driver/port.js';
 import { StoreError } from './errors.js';
 import { num, str } from './rows.js';
-import type { MessageStatus } from './types.js';
+import { getMessageRow, insertAsLeaf, setItemRow, type NewMessage } from './messages.js';
+import type { SessionIndex } from './session-index.js';
+import { nameUntitledThread } from './titles.js';
+import type { MessageRecord, MessageStatus } from './types.js';
 
 /**
  * The `message_status` side table of streamed messages (seed 003's append_message_delta). A message
@@ -57,4 +60,37 @@ export function markInterrupted(db: SqlDriver, now: number): number[] {
     )
     .map((row) => num(row['message_id']))
     .sort((a, b) => a - b);
+}
+
+/** Starts a streamed message: the thread's new leaf, status "streaming". Returns its id. */
+export function beginStream(db: SqlDriver, m: NewMessage): number {
+  const id = insertAsLeaf(db, m);
+  setStatus(db, id, 'streaming', m.createdAt);
+  return id;
+}
+
+/** Appends a delta to a message that must still be streaming; an empty one only checks. */
+export function appendDelta(db: SqlDriver, messageId: number, delta: string, now: number): void {
+  requireStreaming(db, messageId);
+  if (delta !== '') appendText(db, messageId, delta, now);
+}
+
+/**
+ * Ends a stream with a final status, replacing the item when one is given (already serialized). A
+ * completed user message names an unnamed thread. Returns the message.
+ */
+export function finishStream(
+  db: SqlDriver,
+  index: SessionIndex,
+  messageId: number,
+  status: (typeof FINAL_STATUSES)[number],
+  item: { json: string | null } | null,
+  now: number,
+): MessageRecord {
+  const threadId = requireStreaming(db, messageId);
+  setStatus(db, messageId, status, now);
+  if (item) setItemRow(db, messageId, item.json);
+  const message = getMessageRow(db, messageId)!;
+  if (status === 'complete') nameUntitledThread(db, index, threadId, message.role, message.content);
+  return message;
 }

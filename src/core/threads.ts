@@ -1,6 +1,7 @@
 import type { SqlDriver, SqlRow } from '../driver/port.js';
 import { StoreError } from './errors.js';
 import { enumOr, num, numOrNull, str, strOrNull } from './rows.js';
+import type { SessionIndex } from './session-index.js';
 import type { SessionSource, ThreadListFilters, ThreadMetadata, ThreadStatus } from './types.js';
 import * as v from './validate.js';
 
@@ -118,8 +119,39 @@ export function requireThread(db: SqlDriver, id: string): void {
 }
 
 /** Runs an UPDATE on one thread and fails with NOT_FOUND when it matched nothing. */
-export function updateThread(db: SqlDriver, id: string, sql: string, params: Parameters<SqlDriver['run']>[1]): void {
+function updateThread(db: SqlDriver, id: string, sql: string, params: Parameters<SqlDriver['run']>[1]): void {
   if (db.run(sql, params).changes === 0) {
     throw new StoreError('NOT_FOUND', `thread ${id} not found`, { details: { threadId: id } });
   }
+}
+
+/** archived, archivedAt = now, status "archived"; NOT_FOUND when the thread does not exist. */
+export function archiveThreadRow(db: SqlDriver, id: string, now: number): void {
+  updateThread(db, id, "UPDATE threads SET archived = 1, archived_at = ?2, status = 'archived' WHERE id = ?1", [id, now]);
+}
+
+/** Clears the archive flags; a status left at "archived" becomes "idle". NOT_FOUND when the thread does not exist. */
+export function unarchiveThreadRow(db: SqlDriver, id: string): void {
+  updateThread(
+    db,
+    id,
+    "UPDATE threads SET archived = 0, archived_at = NULL, status = CASE status WHEN 'archived' THEN 'idle' ELSE status END WHERE id = ?1",
+    [id],
+  );
+}
+
+/** Sets or clears memory_mode; NOT_FOUND when the thread does not exist. */
+export function setMemoryModeRow(db: SqlDriver, id: string, mode: string | null): void {
+  updateThread(db, id, 'UPDATE threads SET memory_mode = ?2 WHERE id = ?1', [id, mode]);
+}
+
+/** Deletes a thread; the foreign keys cascade to everything it owns. */
+export function deleteThreadRow(db: SqlDriver, id: string): void {
+  db.run('DELETE FROM threads WHERE id = ?1', [id]);
+}
+
+/** upsertThread: writes the row and appends the thread's name to the session index. */
+export function saveThread(db: SqlDriver, index: SessionIndex, t: Omit<ThreadMetadata, 'currentLeafId'>): void {
+  upsertThreadRow(db, t);
+  index.append({ threadId: t.id, threadName: t.name, updatedAt: t.updatedAt, rolloutPath: t.rolloutPath });
 }

@@ -32,3 +32,20 @@ export function atomically<T>(db: SqlDriver, fn: () => T): T {
   }
   return result;
 }
+
+/**
+ * The transaction a host's group commit runs a batch of calls in: each call then takes its own
+ * savepoint through `atomically`, and the batch commits once.
+ */
+export const batch = {
+  begin(db: SqlDriver): void {
+    db.exec('BEGIN');
+  },
+  commit(db: SqlDriver): void {
+    db.exec('COMMIT');
+  },
+  /** Rolls back what is left of the batch; a no-op when SQLite has already ended it. */
+  rollback(db: SqlDriver): void {
+    if (db.inTransaction()) db.exec('ROLLBACK');
+  },
+};

@@ -1,6 +1,6 @@
 import type { SqlDriver } from '../driver/port.js';
 import { StoreError } from './errors.js';
-import { LATEST_SCHEMA_VERSION, migrate } from './migrate.js';
+import { LATEST_SCHEMA_VERSION, migrate, readUserVersion } from './migrate.js';
 import { encodeEntry } from './session-index.js';
 import { num, str, strOrNull } from './rows.js';
 import { record } from './validate.js';
@@ -65,6 +65,12 @@ export function checkHeader(bytes: unknown): Uint8Array {
 function integrityProblems(db: SqlDriver): string[] {
   const rows = db.all('PRAGMA integrity_check').map((r) => str(Object.values(r)[0]));
   return rows.length === 1 && rows[0] === 'ok' ? [] : rows;
+}
+
+/** The engine's version, the schema version and the size of the main database. */
+export function databaseFacts(db: SqlDriver): { sqliteVersion: string; schemaVersion: number; databaseSizeBytes: number } {
+  const row = db.all('SELECT sqlite_version() AS version, page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()')[0];
+  return { sqliteVersion: String(row?.['version'] ?? ''), schemaVersion: readUserVersion(db), databaseSizeBytes: Number(row?.['bytes'] ?? 0) };
 }
 
 /** The session index that matches a database: one line per thread, in update order. */

@@ -132,16 +132,50 @@ export interface ThreadListFilters {
   limit?: number;
 }
 
-/** What the core knows about itself; the browser client adds storage facts to it. */
-export interface CoreInfo {
+/** Which storage the browser worker puts the database on. */
+export type VfsChoice = 'auto' | 'opfs-sahpool' | 'opfs' | 'memory';
+
+/** The storage actually in use: `memory` keeps snapshots in IndexedDB. */
+export type ActiveVfs = 'opfs-sahpool' | 'opfs' | 'memory';
+
+/** `strict`: a write resolves after its commit is flushed. `relaxed`: after it is written, not flushed. */
+export type Durability = 'strict' | 'relaxed';
+
+/**
+ * What `info()` reports. Every host fills the first group; the fields after it describe the browser
+ * host (worker, OPFS, tabs) and are absent where there is none, as in `createMemoryStore()`.
+ */
+export interface StoreInfo {
   /** The SQLite library version, from `sqlite_version()`. */
   sqliteVersion: string;
   /** PRAGMA user_version of the open database. */
   schemaVersion: number;
+  /** page_count × page_size of the main database. */
+  databaseSizeBytes: number;
   /** Live entries in the session index map. */
   sessionIndexEntries: number;
   /** Session-index lines that were torn or not valid entries, skipped when the file was read. */
   sessionIndexSkippedLines: number;
+
+  /** The store name (its OPFS directory and pool). */
+  name?: string;
+  /** The VFS in use. `memory` means OPFS could not be used and snapshots go to IndexedDB. */
+  vfs?: ActiveVfs;
+  /** Why the store fell back to memory, when it did. */
+  fallbackReason?: string | null;
+  durability?: Durability;
+  /** navigator.storage.estimate(), where the browser has it. */
+  storageEstimate?: { usage: number; quota: number } | null;
+  /** navigator.storage.persisted(), where the browser has it. */
+  persisted?: boolean | null;
+  /** Transactions that wrote something, committed by the leader since it opened (one per group commit; reads are not counted). */
+  commits?: number;
+  /** Whether the calling tab's worker is the leader that owns the database. */
+  leader?: boolean;
+  /** Jobs the start-up sweep marked failed because the app had closed while they ran. */
+  recoveredJobs?: number;
+  /** Writes resent after a leader change that the leader answered from its request log instead of applying again. */
+  replayedRequests?: number;
 }
 
 /** Options of searchMessages. */

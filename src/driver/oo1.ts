@@ -30,7 +30,7 @@ export interface Oo1Engine {
   wasm: { allocFromTypedArray(bytes: Uint8Array): unknown; dealloc(pointer: unknown): void; heap8u(): Uint8Array };
   capi: {
     sqlite3_get_autocommit(db: never): number;
-    sqlite3_js_db_export(db: never, schema?: string): Uint8Array;
+    sqlite3_js_db_export(db: never, schema?: string): Uint8Array<ArrayBuffer>;
     sqlite3_deserialize(db: never, schema: string, data: never, dbSize: number, bufferSize: number, flags: number): number;
     sqlite3_backup_init(dest: never, destName: string, source: never, sourceName: string): unknown;
     sqlite3_backup_step(backup: never, pages: number): number;
@@ -186,6 +186,9 @@ export function oo1Driver(engine: Oo1Engine, db: Oo1Database, ioError?: IoErrorP
         while (stmt.step());
         return { changes: Number(db.changes()) };
       });
+    },
+    totalChanges() {
+      return Number(db.changes(true));
     },
     inTransaction() {
       return engine.capi.sqlite3_get_autocommit(db.pointer as never) === 0;

@@ -20,12 +20,14 @@ export interface SqlDriver {
   all(sql: string, params?: readonly SqlValue[]): SqlRow[];
   /** Runs one statement and returns how many rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): { changes: number };
+  /** Rows inserted, updated or deleted on this connection since it opened (sqlite3_total_changes()). */
+  totalChanges(): number;
   /** Whether a transaction is open on the connection (sqlite3_get_autocommit() == 0). */
   inTransaction(): boolean;
   /** Closes the connection; further calls fail. */
   close(): void;
   /** The main database as a SQLite file image. Needs no open transaction to be consistent. */
-  serialize(): Uint8Array;
+  serialize(): Uint8Array<ArrayBuffer>;
   /** A new, separate in-memory connection holding a copy of `bytes`, for validating an import. */
   openImage(bytes: Uint8Array): SqlDriver;
   /**

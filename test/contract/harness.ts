@@ -1,4 +1,4 @@
-import type { StateStore } from '../../src/core/index.js';
+import type { ServedMethod, StateStore } from '../../src/core/index.js';
 
 /**
  * The contract suite is a list of plain async cases over "a store", registered here and run by
@@ -7,11 +7,10 @@ import type { StateStore } from '../../src/core/index.js';
  * Promise-returning client both fit.
  */
 
-type Methods = {
-  [K in keyof StateStore as StateStore[K] extends (...args: never[]) => unknown ? K : never]: StateStore[K];
-};
+/** What every host offers a caller: the served methods of the operation table, plus info() and close(). */
+type Methods = Pick<StateStore, ServedMethod | 'info' | 'close'>;
 
-/** A store as the contract sees it: every method of StateStore, returning its value or a Promise of it. */
+/** A store as the contract sees it, returning each method's value or a Promise of it. */
 export type ContractStore = {
   [K in keyof Methods]: Methods[K] extends (...args: infer A) => infer R ? (...args: A) => R | Promise<Awaited<R>> : never;
 };

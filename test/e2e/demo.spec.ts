@@ -4,7 +4,7 @@ import { expect, messages, newThread, openDemo, say, shoot, test, waitForNewRepl
 
 test('a message gets a streamed reply with a tool call card, streamed into the store and ending complete', async ({ demo: { page } }) => {
   await newThread(page);
-  const before = await page.evaluate(() => window.stateStore!.info().then((i) => i.commits));
+  const before = await page.evaluate(() => window.stateStore!.info().then((i) => i.commits ?? 0));
   const composer = page.getByRole('textbox', { name: 'Message' });
   await composer.fill('Please search the docs for the streaming API');
   await composer.press('Enter');
@@ -30,7 +30,7 @@ test('a message gets a streamed reply with a tool call card, streamed into the s
       roles: branch.map((m) => m.role),
       item: branch.at(-1)!.item as { toolCalls: { name: string }[] },
       content: branch.at(-1)!.content,
-      commits: (await store.info()).commits,
+      commits: (await store.info()).commits ?? 0,
       messageStatus: await store.getMessageStatus(branch.at(-1)!.id),
       checkpoints: (await store.listCheckpoints(threadId)).length,
       status: (await store.getThread(threadId))!.status,

@@ -7,13 +7,13 @@ test('200 concurrent appends on 10 threads all land with intact chains, share co
     for (const id of threads) {
       await store.upsertThread({ id, preview: '', ephemeral: false, modelProvider: 'p', createdAt: 1, updatedAt: 1, status: 'idle', cwd: '/', cliVersion: '1', source: 'api' });
     }
-    const commitsBefore = (await store.info()).commits;
+    const commitsBefore = (await store.info()).commits ?? 0;
     const calls: Promise<number>[] = [];
     for (let i = 0; i < 200; i++) calls.push(store.appendMessage(threads[i % 10]!, 'user', `m${i}`));
     // One bad call in the middle of the burst.
     calls.splice(100, 0, store.appendMessage('t0', '', 'empty role is invalid'));
     const settled = await Promise.allSettled(calls);
-    const commitsAfter = (await store.info()).commits;
+    const commitsAfter = (await store.info()).commits ?? 0;
     const chains: Record<string, { contents: string[]; linked: boolean; leafIsLast: boolean }> = {};
     for (const id of threads) {
       const messages = await store.listMessages(id, 1000);

@@ -9,13 +9,13 @@ test('a 2,000-delta stream through the worker gives the exact text in far fewer 
     const burstId = await store.beginMessage('t1', 'assistant');
     const pacedId = await store.beginMessage('t1', 'assistant');
     const parts = Array.from({ length: 2000 }, (_, i) => `tok${i} `);
-    const before = (await store.info()).commits;
+    const before = (await store.info()).commits ?? 0;
     // A burst (every delta sent at once) and a paced stream (each delta awaited, as a reader loop does).
     await Promise.all(parts.map((p) => store.appendMessageDelta(burstId, p)));
     for (const p of parts) await store.appendMessageDelta(pacedId, p);
     const burst = await store.finishMessage(burstId);
     const paced = await store.finishMessage(pacedId);
-    const after = (await store.info()).commits;
+    const after = (await store.info()).commits ?? 0;
     const hits = await store.searchMessages('tok1999');
     await store.close();
     return {

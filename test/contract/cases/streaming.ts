@@ -78,22 +78,6 @@ group('streaming', (test) => {
     eq(await store.getMessageStatus(id), 'streaming', 'still streaming');
   });
 
-  test('recoverInterruptedMessages marks what is still streaming as interrupted and keeps its text', async ({ makeStore }) => {
-    const store = await makeStore();
-    await store.upsertThread(thread('t1'));
-    await store.upsertThread(thread('t2'));
-    const a = await store.beginMessage('t1', 'assistant');
-    await store.appendMessageDelta(a, 'half an ans');
-    const b = await store.beginMessage('t2', 'assistant');
-    const done = await store.beginMessage('t2', 'assistant');
-    await store.finishMessage(done);
-    eq(await store.recoverInterruptedMessages(), [a, b]);
-    eq([await store.getMessageStatus(a), await store.getMessageStatus(b), await store.getMessageStatus(done)], ['interrupted', 'interrupted', 'complete']);
-    eq((await store.listMessages('t1'))[0]?.content, 'half an ans');
-    await rejects(() => store.appendMessageDelta(a, 'more'), 'CONFLICT');
-    eq(await store.recoverInterruptedMessages(), [], 'nothing left');
-  });
-
   test('deleting the thread or clearing it removes a streaming message and its status', async ({ makeStore }) => {
     const store = await makeStore();
     await store.upsertThread(thread('t1'));
@@ -105,6 +89,5 @@ group('streaming', (test) => {
     const b = await store.beginMessage('t1', 'assistant');
     await store.deleteThread('t1');
     await rejects(() => store.finishMessage(b), 'NOT_FOUND');
-    ok((await store.recoverInterruptedMessages()).length === 0, 'no orphan status rows');
   });
 });

@@ -1,20 +1,12 @@
 /**
- * The wire between the page and the worker: the options the worker opens a store with, what it
- * reports about itself, and how a StoreError crosses. Client and worker both import this file and
- * nothing else of each other.
+ * The wire between the page and the worker: the options the worker opens a store with, the names of
+ * the channels every tab derives, and how a StoreError crosses. Client and worker both import this
+ * file and nothing else of each other. (Tab-to-tab control messages are the worker's own, in
+ * worker/control.ts; change events are the core's, in core/changes.ts.)
  */
 import type { TransferHandler } from 'comlink';
 import { StoreError, type StoreErrorCode } from './core/errors.js';
-import type { CoreInfo } from './core/types.js';
-
-/** Which storage the worker puts the database on. */
-export type VfsChoice = 'auto' | 'opfs-sahpool' | 'opfs' | 'memory';
-
-/** The storage actually in use: `memory` keeps snapshots in IndexedDB. */
-export type ActiveVfs = 'opfs-sahpool' | 'opfs' | 'memory';
-
-/** `strict`: a write resolves after its commit is flushed. `relaxed`: after it is written, not flushed. */
-export type Durability = 'strict' | 'relaxed';
+import type { Durability, VfsChoice } from './core/types.js';
 
 /** What the worker needs to open a store. */
 export interface WorkerOpenOptions {
@@ -23,35 +15,6 @@ export interface WorkerOpenOptions {
   durability: Durability;
   /** Run the start-up sweep (interrupted jobs → failed) when this tab opens the store alone. */
   recoverOnStart: boolean;
-}
-
-/** What `info()` reports. */
-export interface StoreInfo extends CoreInfo {
-  /** The store name (its OPFS directory and pool). */
-  name: string;
-  /** The VFS in use. `memory` means OPFS could not be used and snapshots go to IndexedDB. */
-  vfs: ActiveVfs;
-  /** Why the store fell back to memory, when it did. */
-  fallbackReason: string | null;
-  durability: Durability;
-  /** page_count × page_size of the main database. */
-  databaseSizeBytes: number;
-  /** navigator.storage.estimate(), where the browser has it. */
-  storageEstimate: { usage: number; quota: number } | null;
-  /** navigator.storage.persisted(), where the browser has it. */
-  persisted: boolean | null;
-  /** Transactions that wrote something, committed by the leader since it opened (one per group commit; reads are not counted). */
-  commits: number;
-  /** Whether the calling tab's worker is the leader that owns the database. */
-  leader: boolean;
-  /** Jobs the start-up sweep marked failed because the app had closed while they ran. */
-  recoveredJobs: number;
-}
-
-/** What the worker answers to `open`: the store methods it serves, and its info. */
-export interface OpenResult {
-  methods: string[];
-  info: StoreInfo;
 }
 
 interface WireError {
@@ -118,32 +81,4 @@ export function storeChannels(name: string) {
     /** Held (shared) by every open tab's worker, so a starting leader can tell whether it is alone. */
     aliveLock: `${base}:alive`,
   };
-}
-
-/** Messages on the control channel. */
-export type ControlMessage =
-  | { type: 'leader'; leaderId: string }
-  | { type: 'who-leads' }
-  | { type: 'hello'; tabId: string }
-  | { type: 'welcome'; tabId: string; leaderId: string }
-  | { type: 'resign'; leaderId: string }
-  | { type: 'bye'; tabId: string };
-
-/** What kind of record a change touched. */
-export type ChangeKind = 'thread' | 'message' | 'checkpoint' | 'job' | 'goal' | 'tools' | 'sessionIndex' | 'database';
-
-/** One committed change, delivered to every tab's subscribers. */
-export interface StoreChange {
-  kind: ChangeKind;
-  /** The operation that made it. */
-  method: string;
-  /** The thread it belongs to, where there is one. */
-  threadId: string | null;
-  /** The record's id: a message id, checkpoint id, job id, thread id. */
-  id: string | number | null;
-}
-
-/** Calls that only read: retried freely after a leader change, and never given a request id. */
-export function isReadMethod(method: string): boolean {
-  return /^(get|list|find|search|export)/.test(method) || method === 'integrityCheck' || method === 'dbPath';
 }

@@ -1,0 +1,32 @@
+import type { SqlDriver } from '../driver/port.js';
+import { getMessageRow } from './messages.js';
+import { operation, type StoreMethod } from './operations.js';
+
+/** What kind of record a change touched; `database` means anything may have changed (an import, a prune). */
+export type ChangeKind = 'thread' | 'message' | 'checkpoint' | 'job' | 'goal' | 'tools' | 'sessionIndex' | 'database';
+
+/** One committed change, delivered to every tab's subscribers. */
+export interface StoreChange {
+  kind: ChangeKind;
+  /** The operation that made it. */
+  method: StoreMethod;
+  /** The thread it belongs to, where there is one. */
+  threadId: string | null;
+  /** The record's id: a message id, checkpoint id, job id, goal id, thread id. */
+  id: string | number | null;
+}
+
+/**
+ * What a successful call changed, from the operation table, or null when it changed nothing. Run it
+ * inside the call's transaction, so that a message's thread can still be looked up, and publish the
+ * result only after the commit.
+ */
+export function describeChange(db: SqlDriver, method: StoreMethod, args: readonly unknown[], result: unknown): StoreChange | null {
+  const change = operation(method).change;
+  if (!change) return null;
+  const target = change.target(args as never, result as never, {
+    // A message deleted later in the same batch has no thread left to report.
+    threadOfMessage: (id: number) => getMessageRow(db, id)?.threadId ?? null,
+  });
+  return target ? { kind: change.kind, method, ...target } : null;
+}
