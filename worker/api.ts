@@ -7,7 +7,7 @@ import { loadEngine } from '../src/driver/engine.js';
 import { storeChannels, type WorkerOpenOptions } from '../src/wire.js';
 import type { ControlMessage } from './control.js';
 import { openDatabase } from './database.js';
-import { Leader, type CallArgs, type CallResult, type LeaderApi } from './leader.js';
+import { Leader, type CallArgs, type CallResult, type LeaderApi, type LeaderHooks } from './leader.js';
 import { LeaderLink } from './leader-link.js';
 
 // How long a relayed import waits for its last progress event after the reply.
@@ -43,7 +43,7 @@ function holdLock(name: string, mode: LockMode, onGranted: () => Promise<void>):
  * calls to it over a BroadcastChannel. When the leader's tab goes away, the next worker in line
  * takes the lock, opens the database and announces itself, and the others resend what was in flight.
  */
-export function makeWorkerApi() {
+export function makeWorkerApi(hooks?: LeaderHooks) {
   const tabId = crypto.randomUUID();
   let options: WorkerOpenOptions | undefined;
   let leader: Leader | undefined;
@@ -69,7 +69,7 @@ export function makeWorkerApi() {
     const opened = await openDatabase(sqlite3, opts);
     try {
       const sweep = opening && opts.recoverOnStart && !(typeof navigator.locks?.query === 'function' && (await othersAlive(opts.name)));
-      leader = Leader.start(opened, opts, sweep);
+      leader = Leader.start(opened, opts, sweep, hooks);
       // Calls of this tab that were waiting for (or in flight to) another leader now run here.
       link?.drop();
     } catch (error) {

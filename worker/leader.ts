@@ -32,6 +32,15 @@ async function vacuumOptions(given: unknown): Promise<unknown> {
   return { ...options, availableBytes: typeof options.availableBytes === 'number' ? Math.min(options.availableBytes, free) : free };
 }
 
+/**
+ * Test hooks; no production worker passes any. `afterCommit` runs after a write that carries a
+ * request id has committed and before its reply is sent: a test can hold the reply back to stage a
+ * leader that dies between its commit and its answer.
+ */
+export interface LeaderHooks {
+  afterCommit?(method: ServedMethod, requestId: string): Promise<void>;
+}
+
 /** What the leader serves to every tab's worker, its own included. */
 export interface LeaderApi {
   call<M extends ServedMethod>(method: M, args: CallArgs<M>, requestId: string | null): Promise<CallResult<M>>;
@@ -59,6 +68,7 @@ export class Leader implements LeaderApi {
     private readonly opened: OpenedDatabase,
     private readonly options: WorkerOpenOptions,
     readonly recovered: { jobs: number },
+    private readonly hooks: LeaderHooks = {},
   ) {
     this.store = startStore(opened, options.durability);
     this.changes = new BroadcastChannel(storeChannels(options.name).changes);
@@ -74,8 +84,8 @@ export class Leader implements LeaderApi {
   }
 
   /** Opens the store on an opened database; runs the start-up sweep when `sweep` says no other tab is alive. */
-  static start(opened: OpenedDatabase, options: WorkerOpenOptions, sweep: boolean): Leader {
-    const leader = new Leader(opened, options, { jobs: 0 });
+  static start(opened: OpenedDatabase, options: WorkerOpenOptions, sweep: boolean, hooks?: LeaderHooks): Leader {
+    const leader = new Leader(opened, options, { jobs: 0 }, hooks);
     if (sweep) {
       leader.recovered.jobs = failInterruptedJobs(opened.driver, now());
       // No tab is alive, so no stream is still being written: what is left streaming lost its writer.
@@ -129,8 +139,11 @@ export class Leader implements LeaderApi {
       change = describeChange(db, method, args, result);
       return result;
     };
+    if (requestId === null) return this.commits.submit(apply, publish);
     // With a request id, the write and its log row commit or roll back together.
-    return this.commits.submit(requestId === null ? apply : () => atomically(db, apply), publish);
+    const result = await this.commits.submit(() => atomically(db, apply), publish);
+    await this.hooks.afterCommit?.(method, requestId);
+    return result;
   }
 
   /** The change an exclusive call makes, published once it is done. */

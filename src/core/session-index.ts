@@ -5,6 +5,8 @@ import type { TextFile } from '../driver/port.js';
  * change, byte for byte the seed's format, the last line for an id winning. The file is read once at
  * open into a map that every later append updates, so no lookup re-reads it. Lines that are torn
  * (a crash mid-append) or not entries are skipped and counted instead of failing every lookup.
+ * The file is compacted on demand (compactSessionIndex) and automatically once dead lines outnumber
+ * live ones by AUTO_COMPACT_FACTOR, so it stays proportional to the number of threads.
  */
 
 /** One live entry of the index. */
@@ -48,6 +50,25 @@ export function decodeEntry(line: string): SessionIndexEntry | null {
   return { threadId: o['thread_id'], threadName: name, updatedAt: o['updated_at'] as number, rolloutPath: path };
 }
 
+/**
+ * Automatic compaction: after an append, the file is compacted when it holds more than
+ * AUTO_COMPACT_FACTOR lines per live entry and more than AUTO_COMPACT_MIN_LINES lines in all.
+ *
+ * Why 4: a compaction writes one line per live entry. Right after one, the file has L = live lines;
+ * the next can come only once lines > 4 × live, and live only grows between compactions (an append
+ * never removes an entry), so at least 3 × L appends come in between while it writes at most
+ * lines / 4 lines. Each append thus pays for under 1/3 of a line of rewriting, amortized O(1), and the
+ * file never keeps more than max(4 × live, 64) lines after an append. A smaller factor
+ * rewrites more often for little saving; a larger one lets the file grow further.
+ *
+ * Why 64: a compaction also has a fixed cost (the OPFS side file, three flushes), which the per-line
+ * bound does not cover. With one or two live threads, factor 4 alone would compact every few
+ * appends; up to 64 lines the file is a few KiB, so it is left to grow. With one thread, the 65th
+ * line brings it back to one.
+ */
+export const AUTO_COMPACT_FACTOR = 4;
+export const AUTO_COMPACT_MIN_LINES = 64;
+
 /** The session index over a text file. */
 export class SessionIndex {
   private readonly slots = new Map<string, Slot>();
@@ -59,6 +80,8 @@ export class SessionIndex {
   private lines = 0;
   /** The file ends without a newline (a torn last line); the next append must start a fresh line. */
   private needsNewline = false;
+  /** After a failed automatic compaction, no other is tried before the file has this many lines. */
+  private retryAt = 0;
 
   /** Reads the file once and builds the map. */
   constructor(private readonly file: TextFile) {
@@ -74,7 +97,7 @@ export class SessionIndex {
     }
   }
 
-  /** Lines skipped as torn or invalid when the file was read. */
+  /** Lines skipped as torn or invalid when the file was read and still in it (a compaction drops them). */
   get skippedLines(): number {
     return this.skipped;
   }
@@ -84,13 +107,17 @@ export class SessionIndex {
     return this.slots.size;
   }
 
-  /** Appends a line (durably, through the file port), then updates the map. */
+  /**
+   * Appends a line (durably, through the file port), then updates the map, then compacts the file
+   * when dead lines have piled up (see AUTO_COMPACT_FACTOR).
+   */
   append(entry: SessionIndexEntry): void {
     const line = encodeEntry(entry) + '\n';
     this.file.append(this.needsNewline ? '\n' + line : line);
     this.needsNewline = false;
     this.lines++;
     this.remember(entry);
+    this.compactIfBloated();
   }
 
   /** The live entry of a thread. */
@@ -120,6 +147,24 @@ export class SessionIndex {
     this.skipped = 0;
     this.lines = live.length;
     return { before, after: live.length };
+  }
+
+  /**
+   * Compacts when the file holds more than AUTO_COMPACT_FACTOR lines per live entry (torn and garbage
+   * lines count as dead) and more than AUTO_COMPACT_MIN_LINES lines. It is maintenance only: the
+   * append before it is already durable and in the map, so a failure (a full disk) is not the
+   * caller's. TextFile.replace is crash-atomic, so a failed or interrupted compaction leaves the old
+   * file, whose lookups are the same; the next try waits until the file has doubled, so a full disk does not
+   * cost a rewrite attempt on every append.
+   */
+  private compactIfBloated(): void {
+    if (this.lines <= AUTO_COMPACT_MIN_LINES || this.lines <= AUTO_COMPACT_FACTOR * this.slots.size || this.lines < this.retryAt) return;
+    try {
+      this.compact();
+      this.retryAt = 0;
+    } catch {
+      this.retryAt = this.lines * 2;
+    }
   }
 
   private remember(entry: SessionIndexEntry): void {

@@ -2,6 +2,7 @@ import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/core.js';
 import type { MemoryStore, TextFile } from '../../src/core.js';
+import { AUTO_COMPACT_FACTOR, AUTO_COMPACT_MIN_LINES } from '../../src/core/session-index.js';
 import { StateStore } from '../../src/core/store.js';
 import type { Oo1Database, Oo1Engine } from '../../src/driver/oo1.js';
 import { oo1Driver } from '../../src/driver/oo1.js';
@@ -205,6 +206,136 @@ describe('compactSessionIndex', () => {
     expect(store.compactSessionIndex()).toEqual({ before: 2, after: 1 });
     store.appendThreadName('b', 'B', 2, null);
     expect(store.sessionIndexText()).toBe(line('a', 'A', 1, null) + line('b', 'B', 2, null));
+  });
+});
+
+/** Non-blank lines of a session index text. */
+function lineCount(text: string): number {
+  return text.split('\n').filter((l) => l.trim() !== '').length;
+}
+
+/** A store over a TextFile of the test's own, on a fresh in-memory database. */
+async function storeOn(file: TextFile): Promise<StateStore> {
+  type Sqlite3 = Awaited<ReturnType<typeof sqlite3InitModule>>;
+  const sqlite3 = await (sqlite3InitModule as unknown as (config: object) => Promise<Sqlite3>)({ print: () => {}, printErr: () => {} });
+  const db = new sqlite3.oo1.DB(':memory:', 'c');
+  return StateStore.open({ db: oo1Driver(sqlite3 as unknown as Oo1Engine, db as unknown as Oo1Database), sessionIndex: file });
+}
+
+describe('automatic compaction', () => {
+  it('keeps the file of one thread upserted 1,000 times at most AUTO_COMPACT_MIN_LINES lines', async () => {
+    const store = await open();
+    let most = 0;
+    for (let i = 1; i <= 1000; i++) {
+      store.upsertThread(thread('t1', { name: `Name ${i}`, updatedAt: i, rolloutPath: `/r/${i}.jsonl` }));
+      most = Math.max(most, lineCount(store.sessionIndexText()));
+    }
+    expect(most).toBeLessThanOrEqual(AUTO_COMPACT_MIN_LINES);
+    expect(store.findThreadNameById('t1')).toBe('Name 1000');
+    expect(store.findThreadPathByName('name 1000')).toBe('/r/1000.jsonl');
+    expect(store.info().sessionIndexEntries).toBe(1);
+  });
+
+  it('keeps the file within AUTO_COMPACT_FACTOR lines per live thread once past the minimum', async () => {
+    const store = await open();
+    for (let i = 0; i < 3000; i++) {
+      const id = `t${i % 50}`;
+      store.appendThreadName(id, `${id} v${i}`, i, `/r/${id}`);
+      const live = Math.min(i + 1, 50);
+      expect(lineCount(store.sessionIndexText())).toBeLessThanOrEqual(Math.max(AUTO_COMPACT_FACTOR * live, AUTO_COMPACT_MIN_LINES));
+    }
+    expect(store.info().sessionIndexEntries).toBe(50);
+  });
+
+  it('does not compact a file whose lines are mostly live', async () => {
+    const store = await open();
+    let expected = '';
+    for (let i = 0; i < 200; i++) {
+      store.appendThreadName(`t${i}`, `N${i}`, i, null);
+      expected += line(`t${i}`, `N${i}`, i, null);
+    }
+    expect(store.sessionIndexText()).toBe(expected);
+  });
+
+  it('leaves lookups as they were, with each live line byte for byte as it was appended', async () => {
+    const store = await open();
+    let everything = '';
+    // 12 ids, names that collide case-insensitively across ids, equal updatedAt, and names cleared.
+    for (let i = 0; i < 500; i++) {
+      const id = `id-${(i * 7) % 12}`;
+      const name = i % 11 === 0 ? null : i % 3 === 0 ? `Shared ${i % 4}` : `${id} é ${i}`;
+      const updatedAt = Math.floor(i / 5);
+      const path = i % 5 === 0 ? null : `/r/${id}/${i}`;
+      store.appendThreadName(id, name, updatedAt, path);
+      everything += line(id, name, updatedAt, path);
+    }
+    const compacted = store.sessionIndexText();
+    expect(lineCount(compacted)).toBeLessThan(lineCount(everything));
+    const appended = new Set(everything.split('\n'));
+    for (const l of compacted.split('\n')) expect(appended.has(l)).toBe(true);
+
+    const reference = await open(everything); // never compacted: opening does not compact
+    const ids = Array.from({ length: 13 }, (_, i) => `id-${i}`);
+    const names = ['shared 0', 'SHARED 1', 'Shared 2', 'shared 3', ...ids.map((id) => `${id} é 499`), 'id-7 é 497'];
+    const lookups = (s: MemoryStore) => ({
+      names: s.findThreadNamesByIds(ids),
+      paths: names.map((n) => s.findThreadPathByName(n)),
+      entries: s.info().sessionIndexEntries,
+    });
+    expect(lookups(store)).toEqual(lookups(reference));
+    expect(lookups(await reopen(store))).toEqual(lookups(reference));
+  });
+
+  it('compacts a file with torn and garbage lines: they count as dead, go, and are no longer counted as skipped', async () => {
+    const torn = line('a', 'A', 1, '/a') + 'garbage\n' + '{"thread_id":"b","thread_na\n' + line('b', 'B', 2, '/b') + '{"thread_id":"c","thread_name":"C","upd';
+    const store = await open(torn);
+    expect(store.info().sessionIndexSkippedLines).toBe(3);
+    let i = 0;
+    while (lineCount(store.sessionIndexText()) > 3) {
+      store.appendThreadName('c', `C${i}`, 10 + i, '/c');
+      i++;
+      expect(i).toBeLessThanOrEqual(AUTO_COMPACT_MIN_LINES);
+    }
+    expect(store.sessionIndexText()).toBe(line('a', 'A', 1, '/a') + line('b', 'B', 2, '/b') + line('c', `C${i - 1}`, 9 + i, '/c'));
+    expect(store.info().sessionIndexSkippedLines).toBe(0);
+    expect(store.info().sessionIndexEntries).toBe(3);
+    expect(store.findThreadNamesByIds(['a', 'b', 'c'])).toEqual({ a: 'A', b: 'B', c: `C${i - 1}` });
+    const again = await reopen(store);
+    expect(again.findThreadPathByName('b')).toBe('/b');
+    expect(again.info().sessionIndexSkippedLines).toBe(0);
+  });
+
+  it('a compaction that fails leaves the append done and the old file, and is tried again once the file has doubled', async () => {
+    let content = '';
+    let failing = true;
+    let replaces = 0;
+    const file: TextFile = {
+      read: () => content,
+      append: (text) => {
+        content += text;
+      },
+      replace: (text) => {
+        replaces++;
+        if (failing) throw new Error('QuotaExceededError');
+        content = text;
+      },
+    };
+    const store = await storeOn(file);
+    try {
+      for (let i = 0; i <= AUTO_COMPACT_MIN_LINES; i++) store.appendThreadName('t', `N${i}`, i, '/t');
+      expect(replaces).toBe(1);
+      expect(lineCount(content)).toBe(AUTO_COMPACT_MIN_LINES + 1);
+      expect(store.findThreadNameById('t')).toBe(`N${AUTO_COMPACT_MIN_LINES}`);
+      for (let i = 0; i < 10; i++) store.appendThreadName('t', `M${i}`, 100 + i, '/t');
+      expect(replaces).toBe(1); // no retry on every append
+      failing = false;
+      while (replaces === 1) store.appendThreadName('t', 'Last', 200, '/t');
+      expect(lineCount(content)).toBe(1);
+      expect(content).toBe(line('t', 'Last', 200, '/t'));
+      expect(store.info().sessionIndexEntries).toBe(1);
+    } finally {
+      store.close();
+    }
   });
 });
 

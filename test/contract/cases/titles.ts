@@ -82,4 +82,105 @@ group('titles', (test) => {
     await store.forkAtMessage(root, 'user', 'Branching question');
     eq(await nameOf(store, 't1'), ['Branching question', 'Branching question']);
   });
+
+  // A name can be set three ways: upsertThread with a name (database and index), appendThreadName (the
+  // index only, as the Rust store also writes it), and auto-titling. The cases below hold each against
+  // auto-titling, starting from what a Rust-written file showed: a thread whose name and rollout path
+  // are only in the session index, with title and rollout_path NULL in the database.
+
+  /** The Rust-file state: a thread row with no name and no path; its name and path in the index only. */
+  async function namedInIndexOnly(store: ContractStore): Promise<void> {
+    await store.upsertThread(thread('t1', { updatedAt: 20 }));
+    await store.appendThreadName('t1', 'Named in the index', 30, '/r/t1.jsonl');
+  }
+
+  test('a name set only in the session index is kept when a user message arrives', async ({ makeStore }) => {
+    const store = await makeStore();
+    await namedInIndexOnly(store);
+    await store.appendMessage('t1', 'user', 'What is the current user message?');
+    eq(await store.findThreadNameById('t1'), 'Named in the index');
+    eq(await store.findThreadNamesByIds(['t1']), { t1: 'Named in the index' });
+  });
+
+  test('a rollout path set only in the session index is kept when a user message arrives', async ({ makeStore }) => {
+    const store = await makeStore();
+    await namedInIndexOnly(store);
+    await store.appendMessage('t1', 'user', 'What is the current user message?');
+    eq(await store.findThreadPathByName('named in the index'), '/r/t1.jsonl');
+    eq(await store.findThreadPathByName('What is the current user message?'), null, 'no entry under the message');
+  });
+
+  test('a thread named in the session index gets no auto-title line and no title in the database', async ({ makeStore }) => {
+    const store = await makeStore();
+    await namedInIndexOnly(store);
+    const before = await store.exportSessionIndex();
+    await store.appendMessage('t1', 'user', 'first question');
+    const root = await store.appendMessage('t1', 'user', 'second question');
+    await store.forkAtMessage(root, 'user', 'a new branch');
+    const streamed = await store.beginMessage('t1', 'user');
+    await store.appendMessageDelta(streamed, 'streamed question');
+    await store.finishMessage(streamed);
+    eq(await store.exportSessionIndex(), before, 'no line was appended');
+    eq((await store.getThread('t1'))?.name, null, 'the database title stays NULL');
+  });
+
+  test('auto-titling keeps the rollout path the session index holds when the database row has none', async ({ makeStore }) => {
+    const store = await makeStore();
+    await store.upsertThread(thread('t1'));
+    await store.appendThreadName('t1', null, 30, '/r/t1.jsonl');
+    await store.appendMessage('t1', 'user', 'Name me');
+    eq(await store.findThreadNameById('t1'), 'Name me');
+    eq(await store.findThreadPathByName('name me'), '/r/t1.jsonl');
+    eq(await store.findRolloutPathById('t1'), null, 'the database row keeps its own (absent) path');
+  });
+
+  test('a name set with appendThreadName after an auto-title is kept', async ({ makeStore }) => {
+    const store = await makeStore();
+    await store.upsertThread(thread('t1', { rolloutPath: '/r/t1.jsonl' }));
+    await store.appendMessage('t1', 'user', 'Auto title');
+    await store.appendThreadName('t1', 'Renamed', 50, '/r/t1.jsonl');
+    const before = await store.exportSessionIndex();
+    await store.appendMessage('t1', 'user', 'another question');
+    eq(await store.findThreadNameById('t1'), 'Renamed');
+    eq(await store.findThreadPathByName('renamed'), '/r/t1.jsonl');
+    eq(await store.exportSessionIndex(), before, 'no line was appended');
+  });
+
+  test('an unnamed thread with earlier user messages is named after its first user message, not the new one', async ({ makeStore }) => {
+    const store = await makeStore();
+    // Messages written while the thread had no title in the database, as the Rust store writes them.
+    await namedInIndexOnly(store);
+    await store.appendMessage('t1', 'system', 'You are helpful.');
+    await store.appendMessage('t1', 'user', '   ');
+    await store.appendMessage('t1', 'user', 'The first question');
+    await store.appendMessage('t1', 'assistant', 'An answer');
+    await store.appendThreadName('t1', null, 40, '/r/t1.jsonl'); // the name is cleared
+    await store.appendMessage('t1', 'user', 'The newest question');
+    eq(await nameOf(store, 't1'), ['The first question', 'The first question']);
+    eq(await store.findThreadPathByName('the first question'), '/r/t1.jsonl');
+  });
+
+  test('the first user message is the first in id order over the whole tree, not on the current branch', async ({ makeStore }) => {
+    const store = await makeStore();
+    await namedInIndexOnly(store);
+    const root = await store.appendMessage('t1', 'system', 'You are helpful.');
+    await store.appendMessage('t1', 'user', 'On the old branch');
+    await store.forkAtMessage(root, 'user', 'On the new branch');
+    await store.appendThreadName('t1', null, 40, null);
+    await store.appendMessage('t1', 'user', 'Follow-up on the new branch');
+    eq(await nameOf(store, 't1'), ['On the old branch', 'On the old branch']);
+  });
+
+  test('a user message that failed or was interrupted while streaming is never taken as the first', async ({ makeStore }) => {
+    const store = await makeStore();
+    await store.upsertThread(thread('t1'));
+    const failed = await store.beginMessage('t1', 'user');
+    await store.appendMessageDelta(failed, 'failed words');
+    await store.finishMessage(failed, { status: 'failed' });
+    const cut = await store.beginMessage('t1', 'user');
+    await store.appendMessageDelta(cut, 'interrupted words');
+    await store.recoverInterruptedMessages();
+    await store.appendMessage('t1', 'user', 'Complete question');
+    eq(await nameOf(store, 't1'), ['Complete question', 'Complete question']);
+  });
 });

@@ -10,5 +10,10 @@ declare global {
     readStoreFile(storeName: string, file: string): Promise<string | null>;
     quotaWorker(): Worker;
     setQuotaExceeded(fail: string[]): Promise<number>;
+    flushCountingWorker(): Worker;
+    syncFlushes(worker: Worker): Promise<number>;
+    failoverWorker(): Worker;
+    armFailover(): Promise<void>;
+    nextHungCommit(): Promise<{ method: string; requestId: string }>;
   }
 }

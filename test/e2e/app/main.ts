@@ -61,6 +61,72 @@ function setQuotaExceeded(fail: string[]): Promise<number> {
   });
 }
 
+const flushWorkerNames = new WeakMap<Worker, string>();
+
+/** A worker that counts the flushes of its OPFS sync access handles (see flush-hook.ts and syncFlushes). */
+function flushCountingWorker(): Worker {
+  const name = `flush-${crypto.randomUUID()}`;
+  const worker = new Worker(new URL('./flush-worker.ts', import.meta.url), { type: 'module', name });
+  flushWorkerNames.set(worker, name);
+  return worker;
+}
+
+/** How many times a flush-counting worker has flushed an OPFS sync access handle so far. */
+function syncFlushes(worker: Worker): Promise<number> {
+  const name = flushWorkerNames.get(worker);
+  if (!name) return Promise.reject(new Error('not a flush-counting worker'));
+  const channel = new BroadcastChannel('test-flushes');
+  const id = crypto.randomUUID();
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      channel.close();
+      reject(new Error('the flush-counting worker did not answer'));
+    }, 10_000);
+    channel.onmessage = (event: MessageEvent<{ flushAck?: string; flushes?: number }>) => {
+      if (event.data.flushAck !== id) return;
+      clearTimeout(timer);
+      channel.close();
+      resolve(event.data.flushes ?? 0);
+    };
+    channel.postMessage({ flushQuery: id, worker: name });
+  });
+}
+
+/** A worker whose leader can be made to commit another tab's write and never answer it (see failover-worker.ts). */
+function failoverWorker(): Worker {
+  return new Worker(new URL('./failover-worker.ts', import.meta.url), { type: 'module' });
+}
+
+/** Waits on BroadcastChannel('test-failover') for the first message `pick` accepts, after posting `send`. */
+function onFailoverChannel<T>(pick: (data: Record<string, unknown>) => T | undefined, send?: unknown): Promise<T> {
+  const channel = new BroadcastChannel('test-failover');
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      channel.close();
+      reject(new Error('no failover worker answered'));
+    }, 20_000);
+    channel.onmessage = (event: MessageEvent<Record<string, unknown>>) => {
+      const found = pick(event.data);
+      if (found === undefined) return;
+      clearTimeout(timer);
+      channel.close();
+      resolve(found);
+    };
+    if (send !== undefined) channel.postMessage(send);
+  });
+}
+
+/** Arms the failover worker: the next write another tab sends it is committed and never answered. */
+async function armFailover(): Promise<void> {
+  const id = crypto.randomUUID();
+  await onFailoverChannel((data) => (data['armed'] === id ? true : undefined), { arm: id });
+}
+
+/** Resolves when the armed failover worker has committed a write and is holding back its answer. */
+function nextHungCommit(): Promise<{ method: string; requestId: string }> {
+  return onFailoverChannel((data) => data['hung'] as { method: string; requestId: string } | undefined);
+}
+
 /** Reads a file of a store's OPFS directory (the store must be closed: an open sync handle locks it). */
 async function readStoreFile(storeName: string, file: string): Promise<string | null> {
   try {
@@ -72,5 +138,5 @@ async function readStoreFile(storeName: string, file: string): Promise<string | 
   }
 }
 
-Object.assign(window, { openStateStore, StoreError, runContractCase, workerWithoutOpfs, ownWorker, readStoreFile, quotaWorker, setQuotaExceeded });
+Object.assign(window, { openStateStore, StoreError, runContractCase, workerWithoutOpfs, ownWorker, readStoreFile, quotaWorker, setQuotaExceeded, flushCountingWorker, syncFlushes, failoverWorker, armFailover, nextHungCommit });
 document.getElementById('status')!.textContent = 'ready';
