@@ -138,6 +138,6 @@ export function clearThreadMessages(db: SqlDriver, threadId: string): number {
 /** Adds a message as the thread's new leaf; a user message names a thread that has no name yet. */
 export function addAsLeaf(db: SqlDriver, index: SessionIndex, m: NewMessage): number {
   const id = insertAsLeaf(db, m);
-  nameUntitledThread(db, index, m.threadId, m.role, m.content);
+  nameUntitledThread(db, index, m.threadId, m.role);
   return id;
 }

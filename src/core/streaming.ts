@@ -91,6 +91,6 @@ export function finishStream(
   setStatus(db, messageId, status, now);
   if (item) setItemRow(db, messageId, item.json);
   const message = getMessageRow(db, messageId)!;
-  if (status === 'complete') nameUntitledThread(db, index, threadId, message.role, message.content);
+  if (status === 'complete') nameUntitledThread(db, index, threadId, message.role);
   return message;
 }

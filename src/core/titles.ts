@@ -61,8 +61,8 @@ function firstUserTitle(db: SqlDriver, threadId: string): string | null {
 /**
  * Names an unnamed thread after its first user message (see firstUserTitle) when a user message is
  * added to it, and records the name in the session index as upsertThread does. Callers call it after
- * writing a message with `role`; `_content` (that message's text) is not used, because the title
- * comes from the thread's first user message, which need not be this one.
+ * writing a message with `role`; the title comes from the thread's first user message, which need
+ * not be the one just written.
  *
  * A name that is set, by anyone, is never replaced:
  * - a title in the database (upsertThread with a name, or an earlier auto-title): the UPDATE only
@@ -78,7 +78,7 @@ function firstUserTitle(db: SqlDriver, threadId: string): string | null {
  * index already holds (appendThreadName may have written a path the row never had), so auto-titling
  * never drops a known path.
  */
-export function nameUntitledThread(db: SqlDriver, index: SessionIndex, threadId: string, role: string, _content: string): void {
+export function nameUntitledThread(db: SqlDriver, index: SessionIndex, threadId: string, role: string): void {
   if (role !== 'user') return;
   const indexed = index.get(threadId);
   if (indexed?.threadName != null) return;

@@ -171,15 +171,15 @@ group('titles', (test) => {
     eq(await nameOf(store, 't1'), ['On the old branch', 'On the old branch']);
   });
 
-  test('a user message that failed or was interrupted while streaming is never taken as the first', async ({ makeStore }) => {
+  test('a user message that failed or was cancelled while streaming is never taken as the first', async ({ makeStore }) => {
     const store = await makeStore();
     await store.upsertThread(thread('t1'));
     const failed = await store.beginMessage('t1', 'user');
     await store.appendMessageDelta(failed, 'failed words');
     await store.finishMessage(failed, { status: 'failed' });
     const cut = await store.beginMessage('t1', 'user');
-    await store.appendMessageDelta(cut, 'interrupted words');
-    await store.recoverInterruptedMessages();
+    await store.appendMessageDelta(cut, 'cancelled words');
+    await store.finishMessage(cut, { status: 'cancelled' });
     await store.appendMessage('t1', 'user', 'Complete question');
     eq(await nameOf(store, 't1'), ['Complete question', 'Complete question']);
   });
