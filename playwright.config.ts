@@ -6,7 +6,7 @@ import { PORTS, url } from './test/ports.js';
  * Two servers host the same test app: the production build (the full suite) and the dev server
  * (to prove the wasm and the worker are served in dev too). Neither sends COOP/COEP headers.
  */
-export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
