@@ -5,7 +5,7 @@
  * worker/control.ts; change events are the core's, in core/changes.ts.)
  */
 import type { TransferHandler } from 'comlink';
-import { StoreError, type StoreErrorCode } from './core/errors.js';
+import { STORE_ERROR_CODES, StoreError, type StoreErrorCode } from './core/errors.js';
 import type { Durability, VfsChoice } from './core/types.js';
 
 /** What the worker needs to open a store. */
@@ -25,9 +25,6 @@ interface WireError {
   stack?: string;
 }
 
-const CODES: readonly StoreErrorCode[] = [
-  'NOT_FOUND', 'INVALID_ARGUMENT', 'CONFLICT', 'SCHEMA_TOO_NEW', 'MIGRATION_FAILED', 'QUOTA_EXCEEDED', 'BUSY', 'CLOSED', 'STORAGE',
-];
 
 /** Serializes anything thrown in the worker; an error that is not a StoreError crosses as STORAGE. */
 export function errorToWire(value: unknown): WireError {
@@ -40,7 +37,7 @@ export function errorToWire(value: unknown): WireError {
 
 /** Revives a serialized error as a real StoreError on the page. */
 export function errorFromWire(wire: WireError): StoreError {
-  const code = CODES.includes(wire.code) ? wire.code : 'STORAGE';
+  const code = (STORE_ERROR_CODES as readonly string[]).includes(wire.code) ? wire.code : 'STORAGE';
   const error = new StoreError(code, wire.message, wire.details ? { details: wire.details } : {});
   if (wire.stack) error.stack = wire.stack;
   return error;

@@ -91,6 +91,8 @@ export class Leader implements LeaderApi {
       // No tab is alive, so no stream is still being written: what is left streaming lost its writer.
       leader.store.recoverInterruptedMessages();
     }
+    // Every tab's subscribers hear of it, so a page that shows who leads need not poll info().
+    leader.changes.postMessage([{ kind: 'leader', method: null, threadId: null, id: null } satisfies StoreChange]);
     return leader;
   }
 

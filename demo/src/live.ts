@@ -33,6 +33,8 @@ export function topicsOf(change: StoreChange, selectedThreadId: string | null): 
       return mine ? ['tools'] : [];
     case 'job':
       return ['jobs'];
+    case 'leader':
+      return ['storage'];
   }
 }
 

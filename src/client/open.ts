@@ -1,7 +1,8 @@
 import * as Comlink from 'comlink';
 import type { StoreChange } from '../core/changes.js';
 import { StoreError } from '../core/errors.js';
-import { carriesRequestId, SERVED_METHODS, type ServedMethod } from '../core/operations.js';
+import { watchBranch, watchThreads, type LiveHost } from '../core/live.js';
+import { carriesRequestId, SERVED_METHODS, type LocalMethod, type ServedMethod } from '../core/operations.js';
 import type { StateStore } from '../core/store.js';
 import type { ImportOptions, ImportProgress, ImportResult } from '../core/transfer.js';
 import type { Durability, StoreInfo, VfsChoice } from '../core/types.js';
@@ -31,16 +32,16 @@ export type StoreOperations = {
   [M in ServedMethod]: (...args: Parameters<StateStore[M]>) => Promise<Awaited<ReturnType<StateStore[M]>>>;
 };
 
-/** The store a page holds: every operation of the contract, plus what only the browser knows. */
-export interface StateStoreClient extends Omit<StoreOperations, 'importDatabase'> {
+/** The store a page holds: every served operation, the live queries, and what only the browser knows. */
+export interface StateStoreClient extends Omit<StoreOperations, 'importDatabase'>, Omit<Pick<StateStore, LocalMethod>, 'subscribe'> {
   /**
    * Replaces all data with a SQLite file (see StateStore.importDatabase); `onProgress` is called on
    * this page as the import advances, whichever tab's worker runs it.
    */
   importDatabase(bytes: Uint8Array, options?: ImportOptions): Promise<ImportResult>;
   /**
-   * Calls `listener` with every committed change from any tab (kind, thread, id, method). Returns
-   * the function that stops it.
+   * Calls `listener` with every committed change from any tab (kind, thread, id, method), and with a
+   * `leader` notice when a tab's worker takes the lead. Returns the function that stops it.
    */
   subscribe(listener: (change: StoreChange) => void): () => void;
   /** SQLite version, VFS, durability, database size, storage estimate, persistence, session-index health. */
@@ -70,6 +71,16 @@ function standInsForUncloneable(value: unknown, seen = new Map<object, unknown>(
   seen.set(value, copy);
   for (const [key, item] of Object.entries(value)) copy[key] = standInsForUncloneable(item, seen);
   return copy;
+}
+
+/**
+ * When a live query re-runs: at the next animation frame, so a stream redraws at most once a frame;
+ * in a hidden page (no frames) or outside a page, on the next task.
+ */
+function nextFrame(fn: () => void): void {
+  const visible = typeof document !== 'undefined' && document.visibilityState === 'visible';
+  if (visible && typeof requestAnimationFrame === 'function') requestAnimationFrame(() => fn());
+  else setTimeout(fn, 0);
 }
 
 const PING_INTERVAL_MS = 100;
@@ -177,6 +188,13 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
   for (const method of SERVED_METHODS) {
     client[method] = (...args: Parameters<StateStore[typeof method]>) => guard(method, () => call(method, args));
   }
+  const typed = client as unknown as StateStoreClient;
+  const live: LiveHost = {
+    getBranch: (threadId, options) => typed.getBranch(threadId, options),
+    listThreads: (filters) => typed.listThreads(filters),
+    onChange: (listener) => typed.subscribe(listener),
+    schedule: nextFrame,
+  };
   const channels = storeChannels(settings.name);
   const listeners = new Set<(change: StoreChange) => void>();
   let changes: BroadcastChannel | undefined;
@@ -212,6 +230,8 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
         listeners.delete(listener);
       };
     },
+    watchBranch: (threadId, listener, options) => watchBranch(live, threadId, listener, options),
+    watchThreads: (options, listener) => watchThreads(live, options, listener),
     info: () => guard('info', () => remote.info()),
     requestPersistence: () => guard('requestPersistence', async () => (await navigator.storage?.persist?.()) ?? false),
     close: async () => {
@@ -227,6 +247,6 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
         worker.terminate();
       }
     },
-  } satisfies Pick<StateStoreClient, 'importDatabase' | 'subscribe' | 'info' | 'requestPersistence' | 'close'>);
+  } satisfies Pick<StateStoreClient, 'importDatabase' | 'subscribe' | 'watchBranch' | 'watchThreads' | 'info' | 'requestPersistence' | 'close'>);
   return client as unknown as StateStoreClient;
 }

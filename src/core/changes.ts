@@ -2,14 +2,18 @@ import type { SqlDriver } from '../driver/port.js';
 import { getMessageRow } from './messages.js';
 import { operation, type StoreMethod } from './operations.js';
 
-/** What kind of record a change touched; `database` means anything may have changed (an import, a prune). */
-export type ChangeKind = 'thread' | 'message' | 'checkpoint' | 'job' | 'goal' | 'tools' | 'sessionIndex' | 'database';
+/**
+ * What kind of record a change touched; `database` means anything may have changed (an import, a
+ * prune). `leader` is no data change: another tab's worker (or this one's) now leads the store, so
+ * `info().leader` may have changed.
+ */
+export type ChangeKind = 'thread' | 'message' | 'checkpoint' | 'job' | 'goal' | 'tools' | 'sessionIndex' | 'database' | 'leader';
 
 /** One committed change, delivered to every tab's subscribers. */
 export interface StoreChange {
   kind: ChangeKind;
-  /** The operation that made it. */
-  method: StoreMethod;
+  /** The operation that made it; null for a `leader` notice. */
+  method: StoreMethod | null;
   /** The thread it belongs to, where there is one. */
   threadId: string | null;
   /** The record's id: a message id, checkpoint id, job id, goal id, thread id. */

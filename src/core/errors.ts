@@ -1,14 +1,13 @@
-/** Every way a store call can fail. */
-export type StoreErrorCode =
-  | 'NOT_FOUND'
-  | 'INVALID_ARGUMENT'
-  | 'CONFLICT'
-  | 'SCHEMA_TOO_NEW'
-  | 'MIGRATION_FAILED'
-  | 'QUOTA_EXCEEDED'
-  | 'BUSY'
-  | 'CLOSED'
-  | 'STORAGE';
+/**
+ * Every way a store call can fail. `REPLACED`: an import replaced the whole database while a writer
+ * was still writing to a record of the old one (a streamed reply, say); that writer should stop.
+ */
+export const STORE_ERROR_CODES = [
+  'NOT_FOUND', 'INVALID_ARGUMENT', 'CONFLICT', 'SCHEMA_TOO_NEW', 'MIGRATION_FAILED', 'QUOTA_EXCEEDED', 'BUSY', 'CLOSED', 'STORAGE', 'REPLACED',
+] as const;
+
+/** One of STORE_ERROR_CODES. */
+export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];
 
 /** Structured facts about a failure: the field at fault, the SQLite result code, the versions seen. */
 export type StoreErrorDetails = Record<string, string | number | boolean | null>;

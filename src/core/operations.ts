@@ -24,9 +24,11 @@ type Result<M extends StoreMethod> = ReturnType<StateStore[M]>;
  * - `exclusive`: runs alone between transactions, because it replaces or copies the whole database.
  *   It carries a request id when it has a change descriptor (it writes).
  * - `buffered`: streamed deltas, coalesced by the host and written together.
+ * - `local`: takes a listener, which cannot cross the wire, so each host implements it where the
+ *   caller is (subscriptions and live queries); never served as a call.
  * - `internal`: the host's own business (start-up recovery, closing); never served to a page.
  */
-export type OperationMode = 'read' | 'write' | 'exclusive' | 'buffered' | 'internal';
+export type OperationMode = 'read' | 'write' | 'exclusive' | 'buffered' | 'local' | 'internal';
 
 /** The thread and record a successful call touched. */
 export interface ChangeTarget {
@@ -57,6 +59,16 @@ const at = (threadId: string | null, id: string | number | null): ChangeTarget =
 
 export const OPERATIONS = {
   dbPath: { mode: 'read' },
+
+  // the app layer
+  createThread: { mode: 'write', change: { kind: 'thread', target: (_, thread) => at(thread.id, thread.id) } },
+  updateThread: { mode: 'write', change: { kind: 'thread', target: ([id]) => at(id, id) } },
+  addMessage: { mode: 'write', change: { kind: 'message', target: ([threadId], message) => at(threadId, message.id) } },
+  getBranch: { mode: 'read' },
+  // Listeners cannot cross the wire: every host implements these where the caller is.
+  subscribe: { mode: 'local' },
+  watchBranch: { mode: 'local' },
+  watchThreads: { mode: 'local' },
 
   // threads
   upsertThread: { mode: 'write', change: { kind: 'thread', target: ([t]) => at(t.id, t.id) } },
@@ -130,17 +142,22 @@ export const OPERATIONS = {
   close: { mode: 'internal' },
 } as const satisfies { [M in StoreMethod]: OperationSpec<M> };
 
-/** The methods a page may call: every one but the internal ones. */
-export type ServedMethod = { [M in StoreMethod]: (typeof OPERATIONS)[M]['mode'] extends 'internal' ? never : M }[StoreMethod];
+/** The methods a page may call over the wire: every one but the local and internal ones. */
+export type ServedMethod = { [M in StoreMethod]: (typeof OPERATIONS)[M]['mode'] extends 'internal' | 'local' ? never : M }[StoreMethod];
+
+/** The methods every host offers where the caller is. */
+export type LocalMethod = { [M in StoreMethod]: (typeof OPERATIONS)[M]['mode'] extends 'local' ? M : never }[StoreMethod];
+
+const servedMode = (mode: OperationMode): boolean => mode !== 'internal' && mode !== 'local';
 
 /** The served methods, in table order. */
-export const SERVED_METHODS: readonly ServedMethod[] = (Object.keys(OPERATIONS) as StoreMethod[]).filter(
-  (method): method is ServedMethod => OPERATIONS[method].mode !== 'internal',
+export const SERVED_METHODS: readonly ServedMethod[] = (Object.keys(OPERATIONS) as StoreMethod[]).filter((method): method is ServedMethod =>
+  servedMode(OPERATIONS[method].mode),
 );
 
 /** Whether `name` is a method a page may call (anything arriving over the wire is checked with this). */
 export function isServed(name: unknown): name is ServedMethod {
-  return typeof name === 'string' && Object.hasOwn(OPERATIONS, name) && OPERATIONS[name as StoreMethod].mode !== 'internal';
+  return typeof name === 'string' && Object.hasOwn(OPERATIONS, name) && servedMode(OPERATIONS[name as StoreMethod].mode);
 }
 
 /** How a method is served. */

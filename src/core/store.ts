@@ -1,13 +1,18 @@
-import { toStoreError } from './errors.js';
+import { describeChange, type StoreChange } from './changes.js';
+import { addChatMessage, branchWithSiblings, createThreadRow, updateThreadRow, validateChatMessage, validateNewThread } from './chat.js';
+import { StoreError, toStoreError } from './errors.js';
+import { watchBranch, watchThreads, type LiveHost } from './live.js';
+import { operation, SERVED_METHODS } from './operations.js';
 import { listAllMessages, validateMessage, currentLeaf } from './messages.js';
 import { migrate } from './migrate.js';
 import { listMessagePage, listThreadPage } from './pages.js';
 import { pruneThreadRows, vacuumDatabase } from './retention.js';
 import { searchMessageRows } from './search.js';
 import { SessionIndex } from './session-index.js';
-import { FINAL_STATUSES, appendDelta, beginStream, finishStream, markInterrupted, statusOf } from './streaming.js';
+import { FINAL_STATUSES, appendDelta, beginStream, finishStream, markInterrupted, statusOf, streamingIds } from './streaming.js';
 import { checkIntegrity, databaseFacts, importImage, type ImportOptions, type ImportResult } from './transfer.js';
 import type {
+  BranchMessage, BranchOptions, CreateThreadInput, NewChatMessage, ThreadListFilters, ThreadMetadata, ThreadPatch, Unsubscribe, WatchOptions,
   FinishMessageOptions, MessagePage, MessagePageOptions, MessageRecord, MessageStatus, PruneOptions, PruneResult, SearchHit, SearchOptions,
   StoreInfo, ThreadPage, ThreadPageOptions, VacuumOptions, VacuumResult,
 } from './types.js';
@@ -30,6 +35,40 @@ export type { StateStoreOptions } from './seed-store.js';
  * const id = store.appendMessage('t1', 'user', 'hello');
  */
 export class StateStore extends SeedStore {
+  readonly #listeners = new Set<(change: StoreChange) => void>();
+  /** Streams that were open when an import replaced the database. */
+  readonly #replacedStreams = new Set<number>();
+
+  static {
+    // Every call that changes something announces it to this store's own subscribers (the live
+    // queries of a Node or edge host), as the operation table describes it. A host that batches calls
+    // in one transaction (the browser worker) publishes its own notices after the commit instead.
+    for (const method of SERVED_METHODS) {
+      if (!operation(method).change) continue;
+      const inner = StateStore.prototype[method] as (...args: unknown[]) => unknown;
+      Object.defineProperty(StateStore.prototype, method, {
+        configurable: true,
+        writable: true,
+        value: function announced(this: StateStore, ...args: unknown[]) {
+          const result = inner.apply(this, args);
+          if (this.#listeners.size > 0) this.#announce(describeChange(this.db, method, args, result));
+          return result;
+        },
+      });
+    }
+  }
+
+  #announce(change: StoreChange | null): void {
+    if (!change) return;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(change);
+      } catch {
+        // One failing listener must not stop the others, nor fail the write that has committed.
+      }
+    }
+  }
+
   /**
    * Opens a store on a connection: turns on foreign keys, migrates the schema to the latest version
    * (refusing a newer one with SCHEMA_TOO_NEW, untouched), and reads the session index once.
@@ -43,6 +82,80 @@ export class StateStore extends SeedStore {
     } catch (error) {
       throw toStoreError(error, 'open');
     }
+  }
+
+  // --- the app layer: shaped for chat UIs ---------------------------------------------------------
+
+  /**
+   * Creates a thread with sensible defaults and returns it: a UUID when `id` is not given, timestamps
+   * now, status "idle", source "api". A `title` names it (in the session index too); without one it
+   * is named by its first user message. CONFLICT if the id exists, and nothing changes.
+   */
+  createThread(input?: CreateThreadInput): ThreadMetadata {
+    return this.write('createThread', () => validateNewThread(input, this.now(), () => crypto.randomUUID()), (t) => createThreadRow(this.db, this.index, t));
+  }
+
+  /**
+   * Changes the given fields of a thread, validated as upsertThread validates them, and returns the
+   * updated thread; a new name goes to the session index. NOT_FOUND for a missing thread,
+   * INVALID_ARGUMENT for a bad or unknown field, and nothing changes.
+   */
+  updateThread(id: string, patch: ThreadPatch): ThreadMetadata {
+    return this.write('updateThread', () => v.nonEmpty(id, 'id'), (tid) => updateThreadRow(this.db, this.index, tid, patch));
+  }
+
+  /**
+   * Adds a message and returns it. It answers `parentId` (a new branch: edit, regenerate), or without
+   * one the current leaf; either way it becomes the leaf and the thread's updatedAt moves to now, in
+   * one transaction. A parent of another thread is INVALID_ARGUMENT, a missing one NOT_FOUND.
+   */
+  addMessage(threadId: string, message: NewChatMessage): MessageRecord {
+    return this.write(
+      'addMessage',
+      () => [v.nonEmpty(threadId, 'threadId'), validateChatMessage(message), this.now()] as const,
+      ([tid, m, now]) => addChatMessage(this.db, this.index, tid, m, now),
+    );
+  }
+
+  /**
+   * The current branch, oldest first, each message with its status and its position among its
+   * siblings (‹ index + 1 / count ›). NOT_FOUND if the thread does not exist.
+   */
+  getBranch(threadId: string, options?: BranchOptions): BranchMessage[] {
+    return this.op('getBranch', () => {
+      const o = options === undefined ? {} : v.record(options, 'options');
+      return branchWithSiblings(this.db, v.nonEmpty(threadId, 'threadId'), v.limit(o['limit'], 'options.limit', 500));
+    });
+  }
+
+  /** Calls `listener` with every change a call on this store makes, once it has committed. Returns the function that stops it. */
+  subscribe(listener: (change: StoreChange) => void): Unsubscribe {
+    if (typeof listener !== 'function') throw new StoreError('INVALID_ARGUMENT', 'listener must be a function', { details: { field: 'listener' } });
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  /**
+   * The current branch of a thread, live: `listener` gets getBranch's result at once, then again
+   * after every change that alters it (coalesced to one run per microtask). `onError` hears a failed
+   * re-query. Returns the function that stops it.
+   */
+  watchBranch(threadId: string, listener: (branch: BranchMessage[]) => void, options?: WatchOptions & BranchOptions): Unsubscribe {
+    return watchBranch(this.#live, threadId, listener, options);
+  }
+
+  /** The thread list (listThreads), live, as watchBranch is. */
+  watchThreads(options: (ThreadListFilters & WatchOptions) | undefined, listener: (threads: ThreadMetadata[]) => void): Unsubscribe {
+    return watchThreads(this.#live, options, listener);
+  }
+
+  get #live(): LiveHost {
+    return {
+      getBranch: (threadId, options) => this.getBranch(threadId, options),
+      listThreads: (filters) => this.listThreads(filters),
+      onChange: (listener) => this.subscribe(listener),
+      schedule: (fn) => queueMicrotask(fn),
+    };
   }
 
   // --- threads ---------------------------------------------------------------------------------
@@ -84,19 +197,25 @@ export class StateStore extends SeedStore {
     return this.write(
       'beginMessage',
       () => ({ threadId: v.nonEmpty(threadId, 'threadId'), ...validateMessage(role, '', item), createdAt: this.now() }),
-      (m) => beginStream(this.db, { ...m, parentEntryId: currentLeaf(this.db, m.threadId) }),
+      (m) => {
+        const id = beginStream(this.db, { ...m, parentEntryId: currentLeaf(this.db, m.threadId) });
+        // The imported database may hand out an id that a replaced stream had.
+        this.#replacedStreams.delete(id);
+        return id;
+      },
     );
   }
 
   /**
    * Appends text to a streaming message (and to its search index). NOT_FOUND if the message does not
-   * exist, CONFLICT if it is not streaming. Through the browser client deltas are buffered and written
+   * exist, CONFLICT if it is not streaming, REPLACED if an import replaced the database since the
+   * stream began. Through the browser client deltas are buffered and written
    * together: the promise may resolve before the text is durable, and finishMessage is the durable point.
    */
   appendMessageDelta(messageId: number, delta: string): void {
     this.write(
       'appendMessageDelta',
-      () => [v.messageId(messageId, 'messageId'), v.text(delta, 'delta'), this.now()] as const,
+      () => [this.#notReplaced(v.messageId(messageId, 'messageId')), v.text(delta, 'delta'), this.now()] as const,
       (args) => appendDelta(this.db, ...args),
     );
   }
@@ -104,7 +223,8 @@ export class StateStore extends SeedStore {
   /**
    * Ends a streaming message with status `complete` (default), `failed` or `cancelled`, replacing its
    * item when one is given. A completed user message names an unnamed thread. Returns the message.
-   * NOT_FOUND if it does not exist, CONFLICT if it is not streaming.
+   * NOT_FOUND if it does not exist, CONFLICT if it is not streaming, REPLACED if an import replaced
+   * the database since the stream began.
    */
   finishMessage(messageId: number, options?: FinishMessageOptions): MessageRecord {
     return this.write(
@@ -112,7 +232,7 @@ export class StateStore extends SeedStore {
       () => {
         const o = options === undefined ? {} : v.record(options, 'options');
         return [
-          v.messageId(messageId, 'messageId'),
+          this.#notReplaced(v.messageId(messageId, 'messageId')),
           o['status'] === undefined ? 'complete' : v.oneOf(o['status'], 'options.status', FINAL_STATUSES),
           'item' in o && o['item'] !== undefined ? { json: v.optionalJson(o['item'], 'options.item') } : null,
           this.now(),
@@ -174,12 +294,24 @@ export class StateStore extends SeedStore {
    * `options.sessionIndex`, or rebuilt from the imported threads.
    */
   importDatabase(bytes: Uint8Array, options: ImportOptions = {}): ImportResult {
-    return this.op('importDatabase', () =>
-      importImage(this.db, bytes, options, (text) => {
+    return this.op('importDatabase', () => {
+      const streaming = streamingIds(this.db);
+      const result = importImage(this.db, bytes, options, (text) => {
         this.indexFile.replace(text);
         this.index = new SessionIndex(this.indexFile);
-      }),
-    );
+      });
+      // Their writers are still writing to messages that are gone (or, by id, to someone else's).
+      for (const id of streaming) this.#replacedStreams.add(id);
+      return result;
+    });
+  }
+
+  /** Refuses a delta or finish for a stream that began in a database an import has since replaced. */
+  #notReplaced(messageId: number): number {
+    if (this.#replacedStreams.has(messageId)) {
+      throw new StoreError('REPLACED', `message ${messageId} was streaming in a database that an import has replaced`, { details: { messageId } });
+    }
+    return messageId;
   }
 
   /** PRAGMA integrity_check of the live database. */

@@ -94,3 +94,8 @@ export function finishStream(
   if (status === 'complete') nameUntitledThread(db, index, threadId, message.role);
   return message;
 }
+
+/** The messages still streaming. */
+export function streamingIds(db: SqlDriver): number[] {
+  return db.all("SELECT message_id FROM message_status WHERE status = 'streaming'").map((row) => num(row['message_id']));
+}

@@ -155,3 +155,8 @@ export function saveThread(db: SqlDriver, index: SessionIndex, t: Omit<ThreadMet
   upsertThreadRow(db, t);
   index.append({ threadId: t.id, threadName: t.name, updatedAt: t.updatedAt, rolloutPath: t.rolloutPath });
 }
+
+/** Moves a thread's updatedAt forward to `now` (never back), so a "recent first" list reorders. */
+export function touchThread(db: SqlDriver, id: string, now: number): void {
+  db.run('UPDATE threads SET updated_at = MAX(updated_at, ?2) WHERE id = ?1', [id, now]);
+}

@@ -280,3 +280,61 @@ export interface VacuumResult {
   beforeBytes: number;
   afterBytes: number;
 }
+
+// --- the app layer: shaped for chat UIs ------------------------------------------------------------
+
+/** The roles the app layer writes (the seed's operations take any non-empty role). */
+export type ChatRole = 'user' | 'assistant' | 'system' | 'tool';
+
+/**
+ * What createThread takes: every field is optional. Without an `id` one is generated (a UUID);
+ * timestamps default to now, `status` to "idle", `source` to "api", text fields to "". `title` is
+ * the thread's name (the same as `name`; give one or the other).
+ */
+export type CreateThreadInput = Partial<Omit<ThreadInput, 'currentLeafId'>> & { title?: string | null };
+
+/** What updateThread takes: any field of ThreadInput but `id` (and `title` for `name`). Fields left out keep their value. */
+export type ThreadPatch = Partial<Omit<ThreadInput, 'id' | 'currentLeafId'>> & { title?: string | null };
+
+/** What addMessage takes. */
+export interface NewChatMessage {
+  role: ChatRole;
+  content: string;
+  /** Any JSON: tool calls, attachments, metadata. */
+  item?: unknown;
+  /**
+   * The message to answer. Omitted: the thread's current leaf. A message of the thread: a new branch
+   * from it (edit, regenerate). null: a new root (editing the first message).
+   */
+  parentId?: number | null;
+}
+
+/** Where a message stands among its parent's children (for roots: among the thread's roots), in id order. */
+export interface SiblingPosition {
+  /** 0-based: a UI shows `index + 1` of `count`. */
+  index: number;
+  count: number;
+  /** Every sibling's id, this one included, oldest first. */
+  ids: number[];
+}
+
+/** A message of the current branch with what a chat UI draws beside it. */
+export interface BranchMessage extends MessageRecord {
+  status: MessageStatus;
+  siblings: SiblingPosition;
+}
+
+/** Options of getBranch and watchBranch. */
+export interface BranchOptions {
+  /** At most this many messages, the ones nearest the leaf. Default 500. */
+  limit?: number;
+}
+
+/** Options every live query takes. */
+export interface WatchOptions {
+  /** Called when a re-query fails (the listener keeps its last result). Default: the error is dropped. */
+  onError?: (error: Error) => void;
+}
+
+/** Stops a live query. Calling it again does nothing. */
+export type Unsubscribe = () => void;

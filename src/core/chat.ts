@@ -1,0 +1,132 @@
+import type { SqlDriver } from '../driver/port.js';
+import { StoreError } from './errors.js';
+import { addAsLeaf, currentLeaf, listBranch, threadOfMessage, validateMessage } from './messages.js';
+import { num, numOrNull } from './rows.js';
+import type { SessionIndex } from './session-index.js';
+import { getThreadRow, requireThread, saveThread, touchThread, upsertThreadRow, validateThread } from './threads.js';
+import type { BranchMessage, ChatRole, MessageRecord, MessageStatus, ThreadMetadata } from './types.js';
+import * as v from './validate.js';
+
+/**
+ * The app layer's logic: thread creation with defaults, partial updates, messages that answer a
+ * chosen parent, and the current branch with what a chat UI draws. It writes the same tables through
+ * the same table modules as the seed's operations, so neither layer bypasses the other's rules.
+ */
+
+export const CHAT_ROLES: readonly ChatRole[] = ['user', 'assistant', 'system', 'tool'];
+
+// Every field upsertThread knows, so a patch with a typo is refused instead of ignored.
+const THREAD_FIELDS = new Set([
+  'id', 'rolloutPath', 'preview', 'ephemeral', 'modelProvider', 'createdAt', 'updatedAt', 'status', 'path', 'cwd', 'cliVersion', 'source', 'name',
+  'sandboxPolicy', 'approvalMode', 'archived', 'archivedAt', 'gitSha', 'gitBranch', 'gitOriginUrl', 'memoryMode', 'title',
+]);
+
+/** Folds `title` into `name` and refuses unknown fields; `field` names the argument in errors. */
+function threadFields(input: unknown, field: string, forbidden: readonly string[]): Record<string, unknown> {
+  const given = v.record(input, field);
+  for (const key of Object.keys(given)) {
+    if (!THREAD_FIELDS.has(key) || forbidden.includes(key)) {
+      throw new StoreError('INVALID_ARGUMENT', `${field}.${key} is not a field that can be set here`, { details: { field: `${field}.${key}` } });
+    }
+  }
+  const { title, ...rest } = given;
+  if (title !== undefined) {
+    if (rest['name'] !== undefined && rest['name'] !== title) {
+      throw new StoreError('INVALID_ARGUMENT', `${field}.title and ${field}.name differ; give one`, { details: { field: `${field}.title` } });
+    }
+    rest['name'] = title;
+  }
+  return rest;
+}
+
+/** createThread's input with every default filled in, validated as upsertThread validates. */
+export function validateNewThread(input: unknown, now: number, newId: () => string) {
+  const given = threadFields(input ?? {}, 'input', ['currentLeafId']);
+  return validateThread({
+    preview: '', ephemeral: false, modelProvider: '', createdAt: now, updatedAt: now, status: 'idle', cwd: '', cliVersion: '', source: 'api',
+    ...given,
+    id: given['id'] ?? newId(),
+  });
+}
+
+/** Inserts a new thread; CONFLICT when the id is taken, and then nothing is written. */
+export function createThreadRow(db: SqlDriver, index: SessionIndex, t: ReturnType<typeof validateThread>): ThreadMetadata {
+  if (getThreadRow(db, t.id)) throw new StoreError('CONFLICT', `thread ${t.id} already exists`, { details: { threadId: t.id } });
+  saveThread(db, index, t);
+  return getThreadRow(db, t.id)!;
+}
+
+/** Applies a validated patch; the name goes to the session index only when it changed. NOT_FOUND for a missing thread. */
+export function updateThreadRow(db: SqlDriver, index: SessionIndex, id: string, patch: unknown): ThreadMetadata {
+  const current = getThreadRow(db, id);
+  if (!current) throw new StoreError('NOT_FOUND', `thread ${id} not found`, { details: { threadId: id } });
+  const changes = threadFields(patch, 'patch', ['id', 'currentLeafId']);
+  const { currentLeafId: _leaf, ...kept } = current;
+  const next = validateThread({ ...kept, ...changes });
+  if (next.name !== current.name) saveThread(db, index, next);
+  else upsertThreadRow(db, next);
+  return getThreadRow(db, id)!;
+}
+
+/** addMessage's message, validated; `parentId` stays undefined (the current leaf), null (a new root) or an id. */
+export function validateChatMessage(input: unknown) {
+  const m = v.record(input, 'message');
+  const role = v.oneOf(m['role'], 'message.role', CHAT_ROLES);
+  const parentId = m['parentId'] === undefined ? undefined : m['parentId'] === null ? null : v.messageId(m['parentId'], 'message.parentId');
+  return { ...validateMessage(role, m['content'], m['item']), parentId };
+}
+
+/**
+ * Adds a message under the given parent (or the current leaf), makes it the leaf and moves the
+ * thread's updatedAt to `now`, all in the caller's transaction. A parent of another thread is
+ * INVALID_ARGUMENT, a missing one NOT_FOUND; either way nothing is written.
+ */
+export function addChatMessage(db: SqlDriver, index: SessionIndex, threadId: string, m: ReturnType<typeof validateChatMessage>, now: number): MessageRecord {
+  requireThread(db, threadId);
+  let parentEntryId: number | null;
+  if (m.parentId === undefined) parentEntryId = currentLeaf(db, threadId);
+  else {
+    parentEntryId = m.parentId;
+    if (parentEntryId !== null && threadOfMessage(db, parentEntryId) !== threadId) {
+      throw new StoreError('INVALID_ARGUMENT', `message ${parentEntryId} is not in thread ${threadId}`, { details: { field: 'message.parentId', threadId } });
+    }
+  }
+  const { role, content, itemJson } = m;
+  const id = addAsLeaf(db, index, { threadId, role, content, itemJson, createdAt: now, parentEntryId });
+  touchThread(db, threadId, now);
+  return { id, threadId, role, content, item: v.parseStoredJson(itemJson), createdAt: now, parentEntryId };
+}
+
+/**
+ * The current branch, oldest first, each message with its status and its place among its siblings:
+ * the branch walk, then one query for the siblings of every message on it and one for the statuses.
+ */
+export function branchWithSiblings(db: SqlDriver, threadId: string, limit: number): BranchMessage[] {
+  requireThread(db, threadId);
+  const branch = listBranch(db, threadId, limit);
+  if (branch.length === 0) return [];
+  const parents = JSON.stringify([...new Set(branch.flatMap((m) => (m.parentEntryId === null ? [] : [m.parentEntryId])))]);
+  const hasRoot = branch[0]!.parentEntryId === null ? 1 : 0;
+  const children = new Map<number | null, number[]>();
+  for (const row of db.all(
+    `SELECT id, parent_entry_id FROM messages
+     WHERE thread_id = ?1 AND (parent_entry_id IN (SELECT value FROM json_each(?2)) OR (?3 AND parent_entry_id IS NULL))
+     ORDER BY id`,
+    [threadId, parents, hasRoot],
+  )) {
+    const parent = numOrNull(row['parent_entry_id']);
+    const list = children.get(parent) ?? [];
+    list.push(num(row['id']));
+    children.set(parent, list);
+  }
+  const statuses = new Map<number, MessageStatus>();
+  for (const row of db.all('SELECT message_id, status FROM message_status WHERE message_id IN (SELECT value FROM json_each(?1))', [
+    JSON.stringify(branch.map((m) => m.id)),
+  ])) {
+    statuses.set(num(row['message_id']), row['status'] as MessageStatus);
+  }
+  return branch.map((m) => {
+    const ids = children.get(m.parentEntryId) ?? [m.id];
+    return { ...m, status: statuses.get(m.id) ?? 'complete', siblings: { index: ids.indexOf(m.id), count: ids.length, ids } };
+  });
+}
