@@ -40,25 +40,34 @@ function quotaWorker(): Worker {
 }
 
 /**
+ * Posts `send` (if given) on a test BroadcastChannel and resolves with the first answer `pick`
+ * accepts: how the page talks to the hooked test workers.
+ */
+function askTestWorkers<T>(name: string, pick: (data: Record<string, unknown>) => T | undefined, send?: unknown, timeoutMs = 10_000): Promise<T> {
+  const channel = new BroadcastChannel(name);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      channel.close();
+      reject(new Error(`no worker answered on ${name}`));
+    }, timeoutMs);
+    channel.onmessage = (event: MessageEvent<Record<string, unknown>>) => {
+      const found = pick(event.data);
+      if (found === undefined) return;
+      clearTimeout(timer);
+      channel.close();
+      resolve(found);
+    };
+    if (send !== undefined) channel.postMessage(send);
+  });
+}
+
+/**
  * Makes the named sync access handle methods of every quota worker throw QuotaExceededError (an
  * empty list heals them). Resolves once a worker has it in force, with how many calls it failed so far.
  */
 function setQuotaExceeded(fail: string[]): Promise<number> {
-  const channel = new BroadcastChannel('test-quota');
   const id = crypto.randomUUID();
-  return new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      channel.close();
-      reject(new Error('no quota worker answered'));
-    }, 10_000);
-    channel.onmessage = (event: MessageEvent<{ ack?: string; thrown?: number }>) => {
-      if (event.data.ack !== id) return;
-      clearTimeout(timer);
-      channel.close();
-      resolve(event.data.thrown ?? 0);
-    };
-    channel.postMessage({ id, fail });
-  });
+  return askTestWorkers('test-quota', (data) => (data['ack'] === id ? Number(data['thrown'] ?? 0) : undefined), { id, fail });
 }
 
 const flushWorkerNames = new WeakMap<Worker, string>();
@@ -75,21 +84,8 @@ function flushCountingWorker(): Worker {
 function syncFlushes(worker: Worker): Promise<number> {
   const name = flushWorkerNames.get(worker);
   if (!name) return Promise.reject(new Error('not a flush-counting worker'));
-  const channel = new BroadcastChannel('test-flushes');
   const id = crypto.randomUUID();
-  return new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      channel.close();
-      reject(new Error('the flush-counting worker did not answer'));
-    }, 10_000);
-    channel.onmessage = (event: MessageEvent<{ flushAck?: string; flushes?: number }>) => {
-      if (event.data.flushAck !== id) return;
-      clearTimeout(timer);
-      channel.close();
-      resolve(event.data.flushes ?? 0);
-    };
-    channel.postMessage({ flushQuery: id, worker: name });
-  });
+  return askTestWorkers('test-flushes', (data) => (data['flushAck'] === id ? Number(data['flushes'] ?? 0) : undefined), { flushQuery: id, worker: name });
 }
 
 /** A worker whose leader can be made to commit another tab's write and never answer it (see failover-worker.ts). */
@@ -97,34 +93,15 @@ function failoverWorker(): Worker {
   return new Worker(new URL('./failover-worker.ts', import.meta.url), { type: 'module' });
 }
 
-/** Waits on BroadcastChannel('test-failover') for the first message `pick` accepts, after posting `send`. */
-function onFailoverChannel<T>(pick: (data: Record<string, unknown>) => T | undefined, send?: unknown): Promise<T> {
-  const channel = new BroadcastChannel('test-failover');
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      channel.close();
-      reject(new Error('no failover worker answered'));
-    }, 20_000);
-    channel.onmessage = (event: MessageEvent<Record<string, unknown>>) => {
-      const found = pick(event.data);
-      if (found === undefined) return;
-      clearTimeout(timer);
-      channel.close();
-      resolve(found);
-    };
-    if (send !== undefined) channel.postMessage(send);
-  });
-}
-
 /** Arms the failover worker: the next write another tab sends it is committed and never answered. */
 async function armFailover(): Promise<void> {
   const id = crypto.randomUUID();
-  await onFailoverChannel((data) => (data['armed'] === id ? true : undefined), { arm: id });
+  await askTestWorkers('test-failover', (data) => (data['armed'] === id ? true : undefined), { arm: id }, 20_000);
 }
 
 /** Resolves when the armed failover worker has committed a write and is holding back its answer. */
 function nextHungCommit(): Promise<{ method: string; requestId: string }> {
-  return onFailoverChannel((data) => data['hung'] as { method: string; requestId: string } | undefined);
+  return askTestWorkers('test-failover', (data) => data['hung'] as { method: string; requestId: string } | undefined, undefined, 20_000);
 }
 
 /** Reads a file of a store's OPFS directory (the store must be closed: an open sync handle locks it). */
