@@ -5,7 +5,7 @@ import { expect, test } from './fixtures.js';
 /**
  * 10,000 random calls with hostile arguments through the worker on OPFS, with the same generators as
  * test/unit/fuzz.test.ts (shipped to the page as source). Each call must settle within 10 s, as a
- * value or as a StoreError with one of the nine codes; afterwards the database must be whole. The seed
+ * value or as a StoreError with one of its codes; afterwards the database must be whole. The seed
  * is printed; replay with FUZZ_SEED=<seed>.
  */
 
@@ -92,7 +92,7 @@ test('10,000 hostile calls through the worker each settle as a value or a StoreE
         }
         return out;
       },
-      { count: Math.min(CHUNK, CALLS - done), batch: BATCH, hangMs: HANG_MS, codes: [...STORE_ERROR_CODES], offset: done },
+      { count: Math.min(CHUNK, CALLS - done), batch: BATCH, hangMs: HANG_MS, codes: [...STORE_ERROR_CODES] as string[], offset: done },
     );
     for (const [k, n] of Object.entries(result.histogram)) histogram[k] = (histogram[k] ?? 0) + n;
     violations.push(...result.violations);

@@ -211,6 +211,16 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
     integrityCheck: { weight: 0.2, args: () => [] },
     pruneThreads: { weight: 0.3, args: () => [{ keepLatest: 20 + int(20), archivedOnly: chance(0.5) }] },
     vacuum: { weight: 0.1, args: () => [{ availableBytes: chance(0.5) ? 1e12 : 10 }] },
+    // The app layer.
+    createThread: { weight: 3, args: () => [chance(0.5) ? { id: `t-${serial}-${int(1000)}`, title: chance(0.5) ? wellFormed() : null } : {}] },
+    updateThread: { weight: 2, args: () => [threadId(), { title: wellFormed(), status: pick(['running', 'idle', 'completed']) }] },
+    addMessage: { weight: 8, args: () => {
+      const parent = chance(0.3) ? { parentId: chance(0.2) ? null : messageId() } : {};
+      return [threadId(), { role: pick(['user', 'assistant', 'tool', 'system']), content: text(), ...(chance(0.3) ? { item: json() } : {}), ...parent }];
+    } },
+    getBranch: { weight: 3, args: () => [threadId(), { limit: limit() }] },
+    watchBranch: { weight: 0.3, args: () => [threadId(), () => {}, { onError: () => {} }] },
+    watchThreads: { weight: 0.3, args: () => [{ limit: limit() }, () => {}] },
     // Node's MemoryStore extras and the browser client's own methods.
     exportBytes: { weight: 0.1, args: () => [] },
     sessionIndexText: { weight: 0.3, args: () => [] },
@@ -294,6 +304,15 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
       const [a0, a1, a2] = call.args;
       const value = outcome.value;
       switch (call.method) {
+        case 'createThread':
+          if (!threads.includes((value as { id: string }).id)) threads.push((value as { id: string }).id);
+          break;
+        case 'addMessage': {
+          const record = value as { id: number; threadId: string; content: string };
+          messages.set(record.id, record.threadId);
+          if (record.content.length < 65536) written.set(record.id, record.content);
+          break;
+        }
         case 'upsertThread': {
           const id = (a0 as { id?: unknown }).id;
           if (typeof id === 'string' && !threads.includes(id)) threads.push(id);
@@ -349,6 +368,9 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
           written.clear();
           break;
         case 'subscribe':
+        case 'watchBranch':
+        case 'watchThreads':
+          // Live queries left running would re-query on every later write.
           if (typeof value === 'function') (value as () => void)();
           break;
       }
@@ -357,8 +379,8 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
   };
 }
 
-/** The nine StoreError codes; anything else is a bug. */
-export const STORE_ERROR_CODES: readonly string[] = ['NOT_FOUND', 'INVALID_ARGUMENT', 'CONFLICT', 'SCHEMA_TOO_NEW', 'MIGRATION_FAILED', 'QUOTA_EXCEEDED', 'BUSY', 'CLOSED', 'STORAGE'];
+/** Every StoreError code; anything else is a bug. */
+export { STORE_ERROR_CODES } from '../../src/core/errors.js';
 
 /** A short printable description of a call, for failure messages (huge strings and deep values cut). */
 export function describeCall(call: FuzzCall): string {
