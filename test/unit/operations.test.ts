@@ -23,6 +23,10 @@ function publicMethods(): string[] {
 type ClientHas<K extends string> = K extends keyof StateStoreClient ? true : false;
 const internalHidden: ClientHas<'recoverInterruptedMessages'> = false;
 const writeServed: ClientHas<'appendMessage'> = true;
+// An export goes straight into a Blob (TS2322 on Uint8Array<ArrayBufferLike> if the type regresses).
+export async function exportAsBlob(client: StateStoreClient, store: StateStore): Promise<Blob[]> {
+  return [new Blob([await client.exportDatabase()]), new Blob([store.exportDatabase()])];
+}
 
 describe('the operation table', () => {
   it('classifies exactly the public methods of StateStore', () => {
