@@ -23,8 +23,9 @@ function keepWorkerUrl(): Plugin {
 }
 
 /**
- * The library build: three entries (`.`, `./core`, `./worker`) as ES modules in dist/. The engine
- * and the small runtime dependencies stay external, so the consumer's bundler resolves them.
+ * The library build: four entries (`.`, `./core`, `./worker`, `./ai-sdk`) as ES modules in dist/. The
+ * engine, the small runtime dependencies and the optional peer `ai` stay external, so the consumer's
+ * bundler resolves them (the AI SDK entry uses only `ai`'s types, so it imports nothing of it).
  */
 export default defineConfig({
   plugins: [keepWorkerUrl()],
@@ -34,11 +35,11 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     lib: {
-      entry: { index: 'src/index.ts', core: 'src/core.ts', worker: 'worker/index.ts' },
+      entry: { index: 'src/index.ts', core: 'src/core.ts', worker: 'worker/index.ts', 'ai-sdk': 'src/ai-sdk/index.ts' },
       formats: ['es'],
     },
     rolldownOptions: {
-      external: [/^@sqlite\.org\/sqlite-wasm/, 'comlink', 'idb-keyval'],
+      external: [/^@sqlite\.org\/sqlite-wasm/, 'comlink', 'idb-keyval', /^ai($|\/)/],
       output: { chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -9,6 +10,22 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
   exports: Record<string, { types: string; import: string } | string>;
 };
+
+/** Every module specifier a built file imports or re-exports (static and dynamic). */
+function specifiers(file: string): string[] {
+  const code = readFileSync(`${root}dist/${file}`, 'utf8');
+  return [...code.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*["']([^"']+)["']/g)].map((m) => m[1]!);
+}
+
+/** A built entry and every file of dist/ it loads, following relative imports. */
+function loadedModules(entry: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(entry)) return seen;
+  seen.add(entry);
+  for (const s of specifiers(entry)) {
+    if (s.startsWith('.')) loadedModules(posix.normalize(posix.join(posix.dirname(entry), s)), seen);
+  }
+  return seen;
+}
 
 describe('the built package', () => {
   it('has every export entry and its types on disk', () => {
@@ -33,6 +50,37 @@ describe('the built package', () => {
     const result = JSON.parse(out.trim().split('\n').pop()!);
     expect(result).toMatchObject({ id: 1, content: 'hello from the built package', code: 'NOT_FOUND' });
     expect(result.version).toBeGreaterThanOrEqual(7);
+  });
+
+  it("keeps 'ai' out of dist/index.js and dist/core.js, and out of every chunk they load", () => {
+    for (const entry of ['index.js', 'core.js']) {
+      const bare = [...loadedModules(entry)].flatMap((file) => specifiers(file).filter((s) => !s.startsWith('.')));
+      expect(bare.filter((s) => s === 'ai' || s.startsWith('ai/')), entry).toEqual([]);
+    }
+  });
+
+  it("gives dist/ai-sdk.js no run-time import of 'ai' (it uses only its types)", () => {
+    const bare = [...loadedModules('ai-sdk.js')].flatMap((file) => specifiers(file).filter((s) => !s.startsWith('.')));
+    expect(bare).toEqual([]);
+  });
+
+  it("lets Node use 'agent-state-store/ai-sdk' with a store from 'agent-state-store/core', with one StoreError class", () => {
+    const script = `
+      const { createMemoryStore, StoreError } = await import('agent-state-store/core');
+      const { loadChat, saveChat } = await import('agent-state-store/ai-sdk');
+      const store = await createMemoryStore();
+      const thread = store.createThread({});
+      const messages = [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'hi' }] }];
+      await saveChat(store, thread.id, messages);
+      let refused = null;
+      try { await saveChat(store, thread.id, [{ id: 'u1', role: 'tool', parts: [] }]); } catch (e) { refused = e instanceof StoreError ? e.code : 'not a StoreError'; }
+      console.log(JSON.stringify({ loaded: await loadChat(store, thread.id), refused }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({
+      loaded: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'hi' }] }],
+      refused: 'INVALID_ARGUMENT',
+    });
   });
 
   it('keeps the worker reference in dist/index.js literal, so a consumer bundler finds dist/worker.js', () => {
