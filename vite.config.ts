@@ -23,8 +23,9 @@ function keepWorkerUrl(): Plugin {
 }
 
 /**
- * The library build: three entries (`.`, `./core`, `./worker`) as ES modules in dist/. The engine
- * and the small runtime dependencies stay external, so the consumer's bundler resolves them.
+ * The library build: four entries (`.`, `./core`, `./worker`, `./react`) as ES modules in dist/. The
+ * engine, the small runtime dependencies and React (an optional peer) stay external, so the
+ * consumer's bundler resolves them.
  */
 export default defineConfig({
   plugins: [keepWorkerUrl()],
@@ -34,11 +35,11 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     lib: {
-      entry: { index: 'src/index.ts', core: 'src/core.ts', worker: 'worker/index.ts' },
+      entry: { index: 'src/index.ts', core: 'src/core.ts', worker: 'worker/index.ts', react: 'src/react/index.ts' },
       formats: ['es'],
     },
     rolldownOptions: {
-      external: [/^@sqlite\.org\/sqlite-wasm/, 'comlink', 'idb-keyval'],
+      external: [/^@sqlite\.org\/sqlite-wasm/, 'comlink', 'idb-keyval', /^react(\/|$)/],
       output: { chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },
