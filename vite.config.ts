@@ -23,9 +23,10 @@ function keepWorkerUrl(): Plugin {
 }
 
 /**
- * The library build: four entries (`.`, `./core`, `./worker`, `./ai-sdk`) as ES modules in dist/. The
- * engine, the small runtime dependencies and the optional peer `ai` stay external, so the consumer's
- * bundler resolves them (the AI SDK entry uses only `ai`'s types, so it imports nothing of it).
+ * The library build: five entries (`.`, `./core`, `./worker`, `./react`, `./ai-sdk`) as ES modules in
+ * dist/. The engine, the small runtime dependencies and the optional peers (React, `ai`) stay
+ * external, so the consumer's bundler resolves them (the AI SDK entry uses only `ai`'s types, so it
+ * imports nothing of it).
  */
 export default defineConfig({
   plugins: [keepWorkerUrl()],
@@ -35,11 +36,11 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     lib: {
-      entry: { index: 'src/index.ts', core: 'src/core.ts', worker: 'worker/index.ts', 'ai-sdk': 'src/ai-sdk/index.ts' },
+      entry: { index: 'src/index.ts', core: 'src/core.ts', worker: 'worker/index.ts', react: 'src/react/index.ts', 'ai-sdk': 'src/ai-sdk/index.ts' },
       formats: ['es'],
     },
     rolldownOptions: {
-      external: [/^@sqlite\.org\/sqlite-wasm/, 'comlink', 'idb-keyval', /^ai($|\/)/],
+      external: [/^@sqlite\.org\/sqlite-wasm/, 'comlink', 'idb-keyval', /^react(\/|$)/, /^ai($|\/)/],
       output: { chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },

@@ -13,6 +13,8 @@ export interface ConsumerApp {
   outDir: string;
   devPort: number;
   previewPort: number;
+  /** More HTML pages of the app beside index.html, by file name, for `vite build`. */
+  pages?: string[];
 }
 
 /**
@@ -31,6 +33,7 @@ export function consumerApp(app: ConsumerApp): UserConfig {
         { find: /^agent-state-store$/, replacement: `${dist}index.js` },
         { find: /^agent-state-store\/worker$/, replacement: `${dist}worker.js` },
         { find: /^agent-state-store\/core$/, replacement: `${dist}core.js` },
+        { find: /^agent-state-store\/react$/, replacement: `${dist}react.js` },
       ],
     },
     optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm', 'agent-state-store'] },
@@ -40,7 +43,9 @@ export function consumerApp(app: ConsumerApp): UserConfig {
       outDir: `${repo}.cache/${app.outDir}${process.env['PORT_OFFSET'] ? `-${process.env['PORT_OFFSET']}` : ''}`,
       emptyOutDir: true,
       target: 'es2022',
-      rolldownOptions: { input: { main: `${app.root}/index.html` } },
+      rolldownOptions: {
+        input: Object.fromEntries([['main', `${app.root}/index.html`], ...(app.pages ?? []).map((page) => [page.replace(/\.html$/, ''), `${app.root}/${page}`])]),
+      },
     },
     server: { port: app.devPort, strictPort: true, fs: { allow: [repo] } },
     preview: { port: app.previewPort, strictPort: true },

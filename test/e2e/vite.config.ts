@@ -15,5 +15,6 @@ export default defineConfig(
     outDir: 'e2e-app',
     devPort: PORTS.e2eDev,
     previewPort: PORTS.e2ePreview,
+    pages: ['react.html'],
   }),
 );

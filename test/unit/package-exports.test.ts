@@ -83,6 +83,28 @@ describe('the built package', () => {
     });
   });
 
+
+  it("builds 'agent-state-store/react' as its own entry that imports react, and Node can load its hooks", () => {
+    expect(pkg.exports['./react']).toEqual({ types: './dist/types/src/react/index.d.ts', import: './dist/react.js' });
+    expect(specifiers('react.js')).toContain('react');
+    const script = `
+      const hooks = await import('agent-state-store/react');
+      console.log(JSON.stringify(Object.keys(hooks).sort()));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual(['useBranch', 'useThreads']);
+  });
+
+  it('keeps react out of the main and core entries and every chunk they load', () => {
+    for (const entry of ['index.js', 'core.js']) {
+      const loaded = [...loadedModules(entry)];
+      expect(loaded.length, entry).toBeGreaterThan(1);
+      for (const file of loaded) {
+        expect(readFileSync(`${root}dist/${file}`, 'utf8'), `${entry} loads ${file}`).not.toMatch(/\breact\b/i);
+      }
+    }
+  });
+
   it('keeps the worker reference in dist/index.js literal, so a consumer bundler finds dist/worker.js', () => {
     const index = readFileSync(`${root}dist/index.js`, 'utf8');
     expect(index).toMatch(/new Worker\(new URL\(["']\.\/worker\.js["'], import\.meta\.url\)/);
