@@ -23,8 +23,9 @@ function keepWorkerUrl(): Plugin {
 }
 
 /**
- * The library build: three entries (`.`, `./core`, `./worker`) as ES modules in dist/. The engine
- * and the small runtime dependencies stay external, so the consumer's bundler resolves them.
+ * The library build: four entries (`.`, `./core`, `./worker`, `./langgraph`) as ES modules in dist/.
+ * The engine, the small runtime dependencies and LangGraph stay external, so the consumer's bundler
+ * resolves them.
  */
 export default defineConfig({
   plugins: [keepWorkerUrl()],
@@ -34,11 +35,12 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     lib: {
-      entry: { index: 'src/index.ts', core: 'src/core.ts', worker: 'worker/index.ts' },
+      entry: { index: 'src/index.ts', core: 'src/core.ts', worker: 'worker/index.ts', langgraph: 'src/langgraph/index.ts' },
       formats: ['es'],
     },
     rolldownOptions: {
-      external: [/^@sqlite\.org\/sqlite-wasm/, 'comlink', 'idb-keyval'],
+      // LangGraph stays the consumer's (an optional peer), imported only by dist/langgraph.js.
+      external: [/^@sqlite\.org\/sqlite-wasm/, 'comlink', 'idb-keyval', /^@langchain\//],
       output: { chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },

@@ -31,6 +31,7 @@ export function consumerApp(app: ConsumerApp): UserConfig {
         { find: /^agent-state-store$/, replacement: `${dist}index.js` },
         { find: /^agent-state-store\/worker$/, replacement: `${dist}worker.js` },
         { find: /^agent-state-store\/core$/, replacement: `${dist}core.js` },
+        { find: /^agent-state-store\/langgraph$/, replacement: `${dist}langgraph.js` },
       ],
     },
     optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm', 'agent-state-store'] },
