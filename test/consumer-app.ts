@@ -13,6 +13,8 @@ export interface ConsumerApp {
   outDir: string;
   devPort: number;
   previewPort: number;
+  /** More pages beside index.html, by name: the HTML file of each. */
+  pages?: Record<string, string>;
 }
 
 /**
@@ -41,7 +43,7 @@ export function consumerApp(app: ConsumerApp): UserConfig {
       outDir: `${repo}.cache/${app.outDir}${process.env['PORT_OFFSET'] ? `-${process.env['PORT_OFFSET']}` : ''}`,
       emptyOutDir: true,
       target: 'es2022',
-      rolldownOptions: { input: { main: `${app.root}/index.html` } },
+      rolldownOptions: { input: { main: `${app.root}/index.html`, ...app.pages } },
     },
     server: { port: app.devPort, strictPort: true, fs: { allow: [repo] } },
     preview: { port: app.previewPort, strictPort: true },
