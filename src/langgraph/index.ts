@@ -139,11 +139,15 @@ export class StateStoreSaver extends BaseCheckpointSaver {
     const threadId = threadOf(config, 'put');
     const namespace: string = config.configurable?.['checkpoint_ns'] ?? '';
     const [type, bytes] = await this.#dump(copyCheckpoint(checkpoint), 'checkpoint');
+    // LangGraph's serializer does not throw on what it cannot carry (a BigInt, say): it returns one JSON
+    // string in place of the whole value. A checkpoint is an object, so that is caught here.
+    if (type === 'json' && bytes.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) !== 0x7b) throw invalid('checkpoint', 'cannot be serialized: it did not serialize to a JSON object');
     await this.store.putGraphCheckpoint({
       threadId,
       namespace,
       checkpointId: checkpoint.id,
-      parentCheckpointId: config.configurable?.['checkpoint_id'] ?? null,
+      // LangGraph names no parent with an absent or empty checkpoint_id.
+      parentCheckpointId: config.configurable?.['checkpoint_id'] || null,
       type,
       checkpoint: bytes,
       metadata: await this.#metadataJson(metadata),
