@@ -23,10 +23,10 @@ function keepWorkerUrl(): Plugin {
 }
 
 /**
- * The library build: five entries (`.`, `./core`, `./worker`, `./react`, `./ai-sdk`) as ES modules in
- * dist/. The engine, the small runtime dependencies and the optional peers (React, `ai`) stay
- * external, so the consumer's bundler resolves them (the AI SDK entry uses only `ai`'s types, so it
- * imports nothing of it).
+ * The library build: six entries (`.`, `./core`, `./worker`, `./react`, `./ai-sdk`, `./langgraph`) as
+ * ES modules in dist/. The engine, the small runtime dependencies and the optional peers (React, `ai`,
+ * LangGraph) stay external, so the consumer's bundler resolves them (the AI SDK entry uses only
+ * `ai`'s types, so it imports nothing of it).
  */
 export default defineConfig({
   plugins: [keepWorkerUrl()],
@@ -36,11 +36,18 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     lib: {
-      entry: { index: 'src/index.ts', core: 'src/core.ts', worker: 'worker/index.ts', react: 'src/react/index.ts', 'ai-sdk': 'src/ai-sdk/index.ts' },
+      entry: {
+        index: 'src/index.ts',
+        core: 'src/core.ts',
+        worker: 'worker/index.ts',
+        react: 'src/react/index.ts',
+        'ai-sdk': 'src/ai-sdk/index.ts',
+        langgraph: 'src/langgraph/index.ts',
+      },
       formats: ['es'],
     },
     rolldownOptions: {
-      external: [/^@sqlite\.org\/sqlite-wasm/, 'comlink', 'idb-keyval', /^react(\/|$)/, /^ai($|\/)/],
+      external: [/^@sqlite\.org\/sqlite-wasm/, 'comlink', 'idb-keyval', /^react(\/|$)/, /^ai($|\/)/, /^@langchain\//],
       output: { chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },

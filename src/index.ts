@@ -6,3 +6,6 @@ export { StoreError } from './core/errors.js';
 export type { StoreErrorCode, StoreErrorDetails } from './core/errors.js';
 export type { ImportOptions, ImportProgress, ImportResult } from './core/transfer.js';
 export type * from './core/types.js';
+export type {
+  GraphCheckpointInput, GraphCheckpointKey, GraphCheckpointListOptions, GraphCheckpointRecord, GraphWrite, GraphWriteRecord, GraphWritesTarget,
+} from './core/graph-checkpoints.js';

@@ -34,6 +34,7 @@ export function consumerApp(app: ConsumerApp): UserConfig {
         { find: /^agent-state-store\/worker$/, replacement: `${dist}worker.js` },
         { find: /^agent-state-store\/core$/, replacement: `${dist}core.js` },
         { find: /^agent-state-store\/react$/, replacement: `${dist}react.js` },
+        { find: /^agent-state-store\/langgraph$/, replacement: `${dist}langgraph.js` },
       ],
     },
     optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm', 'agent-state-store'] },

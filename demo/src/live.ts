@@ -27,6 +27,8 @@ export function topicsOf(change: StoreChange, selectedThreadId: string | null): 
       return mine ? ['live'] : [];
     case 'checkpoint':
       return mine ? ['checkpoints'] : [];
+    case 'graphCheckpoint':
+      return [];
     case 'goal':
       return mine ? ['goal'] : [];
     case 'tools':

@@ -3,11 +3,11 @@ import { getMessageRow } from './messages.js';
 import { operation, type StoreMethod } from './operations.js';
 
 /**
- * What kind of record a change touched; `database` means anything may have changed (an import, a
- * prune). `leader` is no data change: another tab's worker (or this one's) now leads the store, so
+ * What kind of record a change touched; `graphCheckpoint` is a LangGraph checkpoint or its writes;
+ * `database` means anything may have changed (an import, a prune). `leader` is no data change: another tab's worker (or this one's) now leads the store, so
  * `info().leader` may have changed.
  */
-export type ChangeKind = 'thread' | 'message' | 'checkpoint' | 'job' | 'goal' | 'tools' | 'sessionIndex' | 'database' | 'leader';
+export type ChangeKind = 'thread' | 'message' | 'checkpoint' | 'job' | 'goal' | 'tools' | 'sessionIndex' | 'graphCheckpoint' | 'database' | 'leader';
 
 /** One committed change, delivered to every tab's subscribers. */
 export interface StoreChange {

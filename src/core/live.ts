@@ -117,7 +117,7 @@ export function watchBranch(
   return liveQuery(
     host,
     () => host.getBranch(threadId, query),
-    (change) => change.kind === 'database' || (change.threadId === threadId && change.kind !== 'checkpoint' && change.kind !== 'goal'),
+    (change) => change.kind === 'database' || (change.threadId === threadId && change.kind !== 'checkpoint' && change.kind !== 'graphCheckpoint' && change.kind !== 'goal'),
     listener,
     watch,
   );

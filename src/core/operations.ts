@@ -116,6 +116,13 @@ export const OPERATIONS = {
   listCheckpoints: { mode: 'read' },
   deleteCheckpoint: { mode: 'write', change: { kind: 'checkpoint', target: ([threadId, checkpointId]) => at(threadId, checkpointId) } },
 
+  // LangGraph checkpoints
+  putGraphCheckpoint: { mode: 'write', change: { kind: 'graphCheckpoint', target: ([c]) => at(c.threadId, c.checkpointId) } },
+  getGraphCheckpoint: { mode: 'read' },
+  listGraphCheckpoints: { mode: 'read' },
+  putGraphWrites: { mode: 'write', change: { kind: 'graphCheckpoint', target: ([t]) => at(t.threadId, t.checkpointId) } },
+  deleteGraphThread: { mode: 'write', change: { kind: 'graphCheckpoint', target: ([threadId]) => at(threadId, null) } },
+
   // jobs
   upsertJob: { mode: 'write', change: { kind: 'job', target: ([job]) => at(null, job.id) } },
   getJob: { mode: 'read' },

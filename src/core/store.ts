@@ -17,7 +17,8 @@ import type {
   StoreInfo, ThreadPage, ThreadPageOptions, VacuumOptions, VacuumResult,
 } from './types.js';
 import * as v from './validate.js';
-import { SeedStore, type StateStoreOptions } from './seed-store.js';
+import { GraphStore } from './graph-store.js';
+import type { StateStoreOptions } from './seed-store.js';
 
 export type { StateStoreOptions } from './seed-store.js';
 
@@ -25,8 +26,8 @@ export type { StateStoreOptions } from './seed-store.js';
  * The conversation-state store: threads, branching message trees, checkpoints, jobs, goals and
  * tools, on any SQLite connection behind the SqlDriver port. Every operation is synchronous and
  * atomic; the browser client runs it in a worker and hands the page Promises. The seed's operations
- * come from SeedStore; this class adds streaming, search, paging, export and import, retention and
- * info. How a host serves each method is said in the operation table (operations.ts).
+ * come from SeedStore and LangGraph checkpoints from GraphStore; this class adds streaming, search,
+ * paging, export and import, retention and info. How a host serves each method is said in the operation table (operations.ts).
  *
  * @example
  * const store = StateStore.open({ db, sessionIndex });
@@ -34,7 +35,7 @@ export type { StateStoreOptions } from './seed-store.js';
  *   status: 'idle', cwd: '/', cliVersion: '1.0', source: 'api' });
  * const id = store.appendMessage('t1', 'user', 'hello');
  */
-export class StateStore extends SeedStore {
+export class StateStore extends GraphStore {
   readonly #listeners = new Set<(change: StoreChange) => void>();
   /** Streams that were open when an import replaced the database. */
   readonly #replacedStreams = new Set<number>();

@@ -70,6 +70,12 @@ export function limit(value: unknown, field: string, fallback: number): number {
   return n;
 }
 
+/** Binary data (a serialized value): a Uint8Array, stored as a BLOB. */
+export function bytes(value: unknown, field: string): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw invalid(field, `must be a Uint8Array, got ${describe(value)}`);
+  return value;
+}
+
 /** A job's progress: an integer percentage from 0 to 100, or null. */
 export function progress(value: unknown, field: string): number | null {
   const n = optionalInteger(value, field);

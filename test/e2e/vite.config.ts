@@ -8,13 +8,16 @@ import { PORTS } from '../ports.js';
  * another build of the package (a private `vite build --outDir`), so a test run is not disturbed by
  * someone rebuilding dist/ meanwhile.
  */
+const root = fileURLToPath(new URL('./app', import.meta.url));
+
 export default defineConfig(
   consumerApp({
-    root: fileURLToPath(new URL('./app', import.meta.url)),
+    root,
     distEnv: 'E2E_DIST',
     outDir: 'e2e-app',
     devPort: PORTS.e2eDev,
     previewPort: PORTS.e2ePreview,
-    pages: ['react.html'],
+    // React and LangGraph run on pages of their own, so the main test app bundles neither.
+    pages: ['react.html', 'langgraph.html'],
   }),
 );

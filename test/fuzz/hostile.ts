@@ -155,6 +155,13 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
     threadId: threadId(), goalId: `g-${int(5)}`, objective: wellFormed(), status: pick(['active', 'paused', 'blocked', 'usage_limited', 'budget_limited', 'complete']),
     tokenBudget: chance(0.5) ? int(1e6) : null, tokensUsed: int(1000), timeUsedSeconds: int(1000), continuationCount: int(10), createdAt: now(), updatedAt: now(),
   });
+  const graphBytes = (): Uint8Array => new Uint8Array(Array.from({ length: int(64) }, () => int(256)));
+  const graphCheckpoint = (): Record<string, unknown> => ({
+    threadId: threadId(), namespace: chance(0.7) ? '' : 'sub', checkpointId: checkpointId(), parentCheckpointId: chance(0.5) ? checkpointId() : null,
+    type: pick(['json', 'bytes']), checkpoint: graphBytes(), metadata: { source: pick(['input', 'loop', 'update']), step: int(10) - 1, parents: {} },
+  });
+  const graphWrites = (): Record<string, unknown>[] =>
+    Array.from({ length: int(4) }, (_, i) => ({ idx: chance(0.1) ? -1 : i, channel: pick(['messages', 'log', '__error__']), type: 'json', value: graphBytes() }));
   const tools = (): Record<string, unknown>[] =>
     Array.from({ length: int(5) }, (_, i) => ({ position: i, name: `tool-${i}-${int(9)}`, description: chance(0.5) ? wellFormed() : null, inputSchema: json() }));
 
@@ -195,6 +202,11 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
     loadCheckpoint: { weight: 2, args: () => [threadId(), ...(chance(0.5) ? [checkpointId()] : [])] },
     listCheckpoints: { weight: 1, args: () => [threadId(), limit()] },
     deleteCheckpoint: { weight: 1, args: () => [threadId(), checkpointId()] },
+    putGraphCheckpoint: { weight: 3, args: () => [graphCheckpoint()] },
+    getGraphCheckpoint: { weight: 1, args: () => [{ threadId: threadId(), ...(chance(0.5) ? { checkpointId: checkpointId() } : {}) }] },
+    listGraphCheckpoints: { weight: 1, args: () => (chance(0.2) ? [] : [{ threadId: threadId(), limit: limit(), ...(chance(0.5) ? { filter: { source: pick(['input', 'loop']) } } : {}) }]) },
+    putGraphWrites: { weight: 2, args: () => [{ threadId: threadId(), checkpointId: checkpointId(), taskId: `task-${int(5)}` }, graphWrites()] },
+    deleteGraphThread: { weight: 0.5, args: () => [threadId()] },
     upsertJob: { weight: 5, args: () => [job()] },
     getJob: { weight: 1, args: () => [jobId()] },
     listJobs: { weight: 1, args: () => [limit()] },

@@ -565,7 +565,9 @@ describe('a fresh database', () => {
       expect(row.sql ?? '', row.name).toMatch(/^CREATE (VIRTUAL TABLE|TABLE|INDEX|TRIGGER) /);
       expect(row.sql ?? '', row.name).not.toMatch(/\bALTER\b|\bDROP\b/i);
     }
-    expect(ours.map((row) => row.name)).toEqual(expect.arrayContaining(['message_fts', 'message_status', 'idx_threads_page', 'message_fts_after_insert']));
+    expect(ours.map((row) => row.name)).toEqual(
+      expect.arrayContaining(['message_fts', 'message_status', 'idx_threads_page', 'message_fts_after_insert', 'graph_checkpoints', 'graph_checkpoint_writes', 'graph_checkpoints_after_thread_delete']),
+    );
     expect(await userVersionOf(store.exportBytes())).toBe(LATEST_SCHEMA_VERSION);
   });
 });

@@ -247,6 +247,23 @@ describe('native SQLite on an exported file', () => {
     opened.close();
     imported.close();
   });
+  it('keeps LangGraph checkpoints readable, and deleting a thread natively deletes them too (the trigger runs on 3.40)', async () => {
+    const source = await populated();
+    for (const threadId of ['alpha', 'beta']) {
+      source.putGraphCheckpoint({ threadId, checkpointId: 'c1', type: 'bytes', checkpoint: new Uint8Array([0, 255, 7]), metadata: { source: 'loop', step: 1 } });
+      source.putGraphWrites({ threadId, checkpointId: 'c1', taskId: 'task' }, [{ idx: 0, channel: 'messages', type: 'json', value: new Uint8Array([1]) }]);
+    }
+    const file = tempFile(source.exportDatabase());
+    expect(nativeSql(file, "SELECT hex(checkpoint), json_extract(metadata, '$.source') FROM graph_checkpoints WHERE thread_id = 'beta';")).toBe('00FF07|loop');
+    nativeSql(file, "PRAGMA foreign_keys = ON; DELETE FROM threads WHERE id = 'alpha';");
+    expect(nativeSql(file, 'PRAGMA integrity_check;')).toBe('ok');
+    expect(nativeSql(file, "SELECT thread_id FROM graph_checkpoints UNION ALL SELECT thread_id FROM graph_checkpoint_writes;")).toBe('beta\nbeta');
+    const opened = await createMemoryStore({ bytes: new Uint8Array(readFileSync(file)) });
+    expect(opened.getGraphCheckpoint({ threadId: 'alpha' })).toBeNull();
+    expect(opened.getGraphCheckpoint({ threadId: 'beta' })).toMatchObject({ checkpoint: new Uint8Array([0, 255, 7]), metadata: { source: 'loop', step: 1 }, writes: [{ taskId: 'task', value: new Uint8Array([1]) }] });
+    source.close();
+    opened.close();
+  });
 });
 
 // --- a database native SQLite made from the seed's DDL --------------------------------------------

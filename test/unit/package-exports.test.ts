@@ -109,4 +109,31 @@ describe('the built package', () => {
     const index = readFileSync(`${root}dist/index.js`, 'utf8');
     expect(index).toMatch(/new Worker\(new URL\(["']\.\/worker\.js["'], import\.meta\.url\)/);
   });
+
+  it('keeps LangGraph out of an app that does not import agent-state-store/langgraph', () => {
+    for (const entry of ['index.js', 'core.js', 'worker.js']) {
+      const loaded = [...loadedModules(entry)];
+      expect(loaded.length, `${entry} and its chunks`).toBeGreaterThan(1);
+      for (const file of loaded) expect(readFileSync(`${root}dist/${file}`, 'utf8').includes('@langchain'), `${file} (loaded by ${entry}) names @langchain`).toBe(false);
+    }
+    expect(readFileSync(`${root}dist/langgraph.js`, 'utf8')).toContain('@langchain/langgraph-checkpoint');
+  });
+
+  it("lets Node save and resume LangGraph checkpoints through 'agent-state-store/langgraph'", () => {
+    const script = `
+      const { createMemoryStore } = await import('agent-state-store/core');
+      const { StateStoreSaver } = await import('agent-state-store/langgraph');
+      const { emptyCheckpoint } = await import('@langchain/langgraph-checkpoint');
+      const saver = new StateStoreSaver(await createMemoryStore());
+      const checkpoint = { ...emptyCheckpoint(), channel_values: { count: 2 }, channel_versions: { count: 1 } };
+      const config = await saver.put({ configurable: { thread_id: 't' } }, checkpoint, { source: 'loop', step: 0, parents: {} }, {});
+      await saver.putWrites(config, [['count', 3]], 'task');
+      const tuple = await saver.getTuple({ configurable: { thread_id: 't' } });
+      console.log(JSON.stringify({ config: tuple.config, values: tuple.checkpoint.channel_values, writes: tuple.pendingWrites, parent: tuple.parentConfig === undefined }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    const result = JSON.parse(out.trim().split('\n').pop()!);
+    expect(result).toMatchObject({ values: { count: 2 }, writes: [['task', 'count', 3]], parent: true });
+    expect(result.config.configurable).toMatchObject({ thread_id: 't', checkpoint_ns: '' });
+  });
 });
