@@ -5,7 +5,7 @@ import { expect, test } from './fixtures.js';
 /**
  * 10,000 random calls with hostile arguments through the worker on OPFS, with the same generators as
  * test/unit/fuzz.test.ts (shipped to the page as source). Each call must settle within 10 s, as a
- * value or as a StoreError with one of the nine codes; afterwards the database must be whole. The seed
+ * value or as a StoreError with one of the ten codes; afterwards the database must be whole. The seed
  * is printed; replay with FUZZ_SEED=<seed>.
  */
 

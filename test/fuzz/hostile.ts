@@ -23,7 +23,7 @@ export interface Fuzzer {
   observe(call: FuzzCall, outcome: FuzzOutcome): void;
   /** Methods of the store that the fuzzer has no valid-argument generator for. */
   unknownMethods: string[];
-  /** Message id → content of every appendMessage/forkAtMessage that succeeded (content under 64 KiB). */
+  /** Message id → content of every appendMessage/forkAtMessage/addMessage that succeeded (content under 64 KiB). */
   written: Map<number, string>;
   /** The unicode edge cases the generators draw from, well-formed ones included, for round-trip checks. */
   edgeStrings: readonly string[];
@@ -158,9 +158,38 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
   const tools = (): Record<string, unknown>[] =>
     Array.from({ length: int(5) }, (_, i) => ({ position: i, name: `tool-${i}-${int(9)}`, description: chance(0.5) ? wellFormed() : null, inputSchema: json() }));
 
+  /** A message of the store and its thread, or a made-up pair. */
+  const messageInThread = (): [string, number] => {
+    const id = messageId();
+    return [messages.get(id) ?? threadId(), id];
+  };
+
   /** Valid arguments per method: the table every store method must be in. */
   const VALID: Record<string, { weight: number; args: () => unknown[] }> = {
     dbPath: { weight: 1, args: () => [] },
+    // the app layer
+    createThread: {
+      weight: 4,
+      args: () =>
+        chance(0.2)
+          ? []
+          : [{ ...(chance(0.5) ? { id: `t-${serial}-${int(1000)}` } : {}), ...(chance(0.5) ? { title: wellFormed() } : {}), ...(chance(0.3) ? { status: 'running' } : {}) }],
+    },
+    updateThread: {
+      weight: 3,
+      args: () => [threadId(), pick<Record<string, unknown>>([{ preview: wellFormed() }, { title: wellFormed() }, { status: 'completed', gitBranch: 'main' }, { archived: chance(0.5) }, {}])],
+    },
+    addMessage: {
+      weight: 8,
+      args: () => {
+        const [tid, parent] = messageInThread();
+        const parentId = chance(0.7) ? {} : { parentId: chance(0.2) ? null : parent };
+        return [tid, { role: pick(['user', 'assistant', 'tool', 'system']), content: text(), ...(chance(0.3) ? { item: json() } : {}), ...parentId }];
+      },
+    },
+    getBranch: { weight: 2, args: () => [threadId(), ...(chance(0.5) ? [{ limit: limit() }] : [])] },
+    watchBranch: { weight: 0.5, args: () => [threadId(), () => {}, ...(chance(0.5) ? [{ limit: limit(), onError: () => {} }] : [])] },
+    watchThreads: { weight: 0.5, args: () => [chance(0.5) ? undefined : { limit: limit(), includeArchived: chance(0.5) }, () => {}] },
     upsertThread: { weight: 8, args: () => [thread()] },
     getThread: { weight: 3, args: () => [threadId()] },
     listThreads: { weight: 2, args: () => (chance(0.3) ? [] : [{ includeArchived: chance(0.5), limit: limit() }]) },
@@ -299,6 +328,17 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
           if (typeof id === 'string' && !threads.includes(id)) threads.push(id);
           break;
         }
+        case 'createThread': {
+          const id = (value as { id?: unknown }).id;
+          if (typeof id === 'string' && !threads.includes(id)) threads.push(id);
+          break;
+        }
+        case 'addMessage': {
+          const m = value as { id?: unknown; threadId?: unknown; content?: unknown };
+          if (typeof m.id === 'number' && typeof m.threadId === 'string') messages.set(m.id, m.threadId);
+          if (typeof m.id === 'number' && typeof m.content === 'string' && m.content.length < 65536) written.set(m.id, m.content);
+          break;
+        }
         case 'deleteThread':
           if (typeof a0 === 'string') forgetThread(a0);
           break;
@@ -349,6 +389,9 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
           written.clear();
           break;
         case 'subscribe':
+        case 'watchBranch':
+        case 'watchThreads':
+          // Stop it, so that thousands of live queries do not re-run on every later write.
           if (typeof value === 'function') (value as () => void)();
           break;
       }
@@ -357,8 +400,8 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
   };
 }
 
-/** The nine StoreError codes; anything else is a bug. */
-export const STORE_ERROR_CODES: readonly string[] = ['NOT_FOUND', 'INVALID_ARGUMENT', 'CONFLICT', 'SCHEMA_TOO_NEW', 'MIGRATION_FAILED', 'QUOTA_EXCEEDED', 'BUSY', 'CLOSED', 'STORAGE'];
+/** The ten StoreError codes; anything else is a bug. */
+export const STORE_ERROR_CODES: readonly string[] = ['NOT_FOUND', 'INVALID_ARGUMENT', 'CONFLICT', 'SCHEMA_TOO_NEW', 'MIGRATION_FAILED', 'QUOTA_EXCEEDED', 'BUSY', 'CLOSED', 'STORAGE', 'REPLACED'];
 
 /** A short printable description of a call, for failure messages (huge strings and deep values cut). */
 export function describeCall(call: FuzzCall): string {

@@ -5,7 +5,7 @@ import { invariantProblems, rows, storedContent, withImage } from '../fuzz/invar
 
 /**
  * 10,000 random calls with hostile arguments against the in-memory store: each must succeed or throw
- * a StoreError with one of the nine codes, and afterwards the file must be whole and the message trees
+ * a StoreError with one of the ten codes, and afterwards the file must be whole and the message trees
  * sound. The seed is printed; replay a run with FUZZ_SEED=<seed> npx vitest run test/unit/fuzz.test.ts
  */
 
