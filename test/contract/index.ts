@@ -15,6 +15,7 @@ import './cases/pagination.js';
 import './cases/streaming.js';
 import './cases/titles.js';
 import './cases/retention.js';
+import './cases/app-layer.js';
 
 export { contractCases } from './harness.js';
 export type { ContractCase, ContractStore, ContractTarget } from './harness.js';
