@@ -178,6 +178,9 @@ export class Leader implements LeaderApi {
   /** Replaces the database (StateStore.importDatabase), alone between transactions; progress goes to `onProgress`. */
   async importDatabase(bytes: unknown, given: unknown, onProgress?: (progress: ImportProgress) => unknown): Promise<CallResult<'importDatabase'>> {
     if (this.closed) throw new StoreError('BUSY', 'importDatabase: the leading tab is closing', { details: { resigned: true } });
+    // Deltas already accepted belong to the database they were sent to: written before it is replaced,
+    // so that the import leaves none buffered and the stream's next delta meets the REPLACED check.
+    this.deltas.beforeCall();
     const options = {
       ...(typeof given === 'object' && given !== null ? given : {}),
       onProgress: (p: ImportProgress) => {

@@ -222,7 +222,15 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
       if (!changes) {
         changes = new BroadcastChannel(channels.changes);
         changes.onmessage = (event: MessageEvent<StoreChange[]>) => {
-          for (const change of event.data) for (const l of listeners) l(change);
+          for (const change of event.data) {
+            for (const l of [...listeners]) {
+              try {
+                l(change);
+              } catch {
+                // One failing listener must not stop the others (a live query among them), as in the core.
+              }
+            }
+          }
         };
       }
       listeners.add(listener);

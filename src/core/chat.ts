@@ -29,8 +29,9 @@ function threadFields(input: unknown, field: string, forbidden: readonly string[
       throw new StoreError('INVALID_ARGUMENT', `${field}.${key} is not a field that can be set here`, { details: { field: `${field}.${key}` } });
     }
   }
-  const { title, ...rest } = given;
-  if (title !== undefined) {
+  const { title: rawTitle, ...rest } = given;
+  if (rawTitle !== undefined) {
+    const title = v.optionalText(rawTitle, `${field}.title`);
     if (rest['name'] !== undefined && rest['name'] !== title) {
       throw new StoreError('INVALID_ARGUMENT', `${field}.title and ${field}.name differ; give one`, { details: { field: `${field}.title` } });
     }
@@ -41,12 +42,9 @@ function threadFields(input: unknown, field: string, forbidden: readonly string[
 
 /** createThread's input with every default filled in, validated as upsertThread validates. */
 export function validateNewThread(input: unknown, now: number, newId: () => string) {
-  const given = threadFields(input ?? {}, 'input', ['currentLeafId']);
-  return validateThread({
-    preview: '', ephemeral: false, modelProvider: '', createdAt: now, updatedAt: now, status: 'idle', cwd: '', cliVersion: '', source: 'api',
-    ...given,
-    id: given['id'] ?? newId(),
-  });
+  const given = threadFields(input === undefined ? {} : input, 'input', ['currentLeafId']);
+  const defaults = { preview: '', ephemeral: false, modelProvider: '', createdAt: now, updatedAt: now, status: 'idle', cwd: '', cliVersion: '', source: 'api' };
+  return validateThread({ ...defaults, ...given, id: given['id'] ?? newId() }, 'input');
 }
 
 /** Inserts a new thread; CONFLICT when the id is taken, and then nothing is written. */
@@ -62,7 +60,7 @@ export function updateThreadRow(db: SqlDriver, index: SessionIndex, id: string, 
   if (!current) throw new StoreError('NOT_FOUND', `thread ${id} not found`, { details: { threadId: id } });
   const changes = threadFields(patch, 'patch', ['id', 'currentLeafId']);
   const { currentLeafId: _leaf, ...kept } = current;
-  const next = validateThread({ ...kept, ...changes });
+  const next = validateThread({ ...kept, ...changes }, 'patch');
   if (next.name !== current.name) saveThread(db, index, next);
   else upsertThreadRow(db, next);
   return getThreadRow(db, id)!;
@@ -73,7 +71,7 @@ export function validateChatMessage(input: unknown) {
   const m = v.record(input, 'message');
   const role = v.oneOf(m['role'], 'message.role', CHAT_ROLES);
   const parentId = m['parentId'] === undefined ? undefined : m['parentId'] === null ? null : v.messageId(m['parentId'], 'message.parentId');
-  return { ...validateMessage(role, m['content'], m['item']), parentId };
+  return { ...validateMessage(role, m['content'], m['item'], 'message.'), parentId };
 }
 
 /**

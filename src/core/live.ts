@@ -50,14 +50,24 @@ export function liveQuery<T>(
   let again = false;
   let last: string | undefined;
 
+  const failed = (error: unknown) => {
+    if (!active) return;
+    try {
+      options.onError?.(error instanceof Error ? error : new Error(String(error)));
+    } catch {
+      // An onError that throws is dropped, as an error without onError is.
+    }
+  };
   const deliver = (value: T) => {
     const key = JSON.stringify(value);
     if (!active || key === last) return;
     last = key;
-    listener(value);
-  };
-  const failed = (error: unknown) => {
-    if (active) options.onError?.(error instanceof Error ? error : new Error(String(error)));
+    try {
+      listener(value);
+    } catch (error) {
+      // A listener that throws must not end the live query (nor escape into a writer's call): it is reported like a failed re-query.
+      failed(error);
+    }
   };
   const finished = () => {
     running = false;

@@ -34,9 +34,9 @@ export interface NewMessage {
   parentEntryId: number | null;
 }
 
-/** A new message's role and content checked, its item serialized. */
-export function validateMessage(role: unknown, content: unknown, item: unknown): Pick<NewMessage, 'role' | 'content' | 'itemJson'> {
-  return { role: v.nonEmpty(role, 'role'), content: v.text(content, 'content'), itemJson: v.optionalJson(item, 'item') };
+/** A new message's role and content checked, its item serialized; `prefix` names the object they came in (`message.`). */
+export function validateMessage(role: unknown, content: unknown, item: unknown, prefix = ''): Pick<NewMessage, 'role' | 'content' | 'itemJson'> {
+  return { role: v.nonEmpty(role, `${prefix}role`), content: v.text(content, `${prefix}content`), itemJson: v.optionalJson(item, `${prefix}item`) };
 }
 
 /** Inserts a message and makes it the thread's current leaf; the seed's two statements. Returns its id. */

@@ -131,9 +131,11 @@ export class StateStore extends GraphStore {
 
   /** Calls `listener` with every change a call on this store makes, once it has committed. Returns the function that stops it. */
   subscribe(listener: (change: StoreChange) => void): Unsubscribe {
-    if (typeof listener !== 'function') throw new StoreError('INVALID_ARGUMENT', 'listener must be a function', { details: { field: 'listener' } });
-    this.#listeners.add(listener);
-    return () => void this.#listeners.delete(listener);
+    return this.op('subscribe', () => {
+      if (typeof listener !== 'function') throw new StoreError('INVALID_ARGUMENT', 'listener must be a function', { details: { field: 'listener' } });
+      this.#listeners.add(listener);
+      return () => void this.#listeners.delete(listener);
+    });
   }
 
   /**

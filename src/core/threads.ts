@@ -42,31 +42,34 @@ export function toThread(row: SqlRow): ThreadMetadata {
   };
 }
 
-/** Validates upsertThread's argument into the full record (without currentLeafId, which it never writes). */
-export function validateThread(input: unknown): Omit<ThreadMetadata, 'currentLeafId'> {
-  const t = v.record(input, 'thread');
+/**
+ * Validates upsertThread's argument into the full record (without currentLeafId, which it never
+ * writes). `field` names the argument in errors (`thread.status`, `patch.status`).
+ */
+export function validateThread(input: unknown, field = 'thread'): Omit<ThreadMetadata, 'currentLeafId'> {
+  const t = v.record(input, field);
   return {
-    id: v.nonEmpty(t['id'], 'thread.id'),
-    rolloutPath: v.optionalText(t['rolloutPath'], 'thread.rolloutPath'),
-    preview: v.text(t['preview'], 'thread.preview'),
-    ephemeral: v.bool(t['ephemeral'], 'thread.ephemeral'),
-    modelProvider: v.text(t['modelProvider'], 'thread.modelProvider'),
-    createdAt: v.integer(t['createdAt'], 'thread.createdAt'),
-    updatedAt: v.integer(t['updatedAt'], 'thread.updatedAt'),
-    status: v.oneOf(t['status'], 'thread.status', THREAD_STATUSES),
-    path: v.optionalText(t['path'], 'thread.path'),
-    cwd: v.text(t['cwd'], 'thread.cwd'),
-    cliVersion: v.text(t['cliVersion'], 'thread.cliVersion'),
-    source: v.oneOf(t['source'], 'thread.source', SESSION_SOURCES),
-    name: v.optionalText(t['name'], 'thread.name'),
-    sandboxPolicy: v.optionalText(t['sandboxPolicy'], 'thread.sandboxPolicy'),
-    approvalMode: v.optionalText(t['approvalMode'], 'thread.approvalMode'),
-    archived: t['archived'] === undefined ? false : v.bool(t['archived'], 'thread.archived'),
-    archivedAt: v.optionalInteger(t['archivedAt'], 'thread.archivedAt'),
-    gitSha: v.optionalText(t['gitSha'], 'thread.gitSha'),
-    gitBranch: v.optionalText(t['gitBranch'], 'thread.gitBranch'),
-    gitOriginUrl: v.optionalText(t['gitOriginUrl'], 'thread.gitOriginUrl'),
-    memoryMode: v.optionalText(t['memoryMode'], 'thread.memoryMode'),
+    id: v.nonEmpty(t['id'], `${field}.id`),
+    rolloutPath: v.optionalText(t['rolloutPath'], `${field}.rolloutPath`),
+    preview: v.text(t['preview'], `${field}.preview`),
+    ephemeral: v.bool(t['ephemeral'], `${field}.ephemeral`),
+    modelProvider: v.text(t['modelProvider'], `${field}.modelProvider`),
+    createdAt: v.integer(t['createdAt'], `${field}.createdAt`),
+    updatedAt: v.integer(t['updatedAt'], `${field}.updatedAt`),
+    status: v.oneOf(t['status'], `${field}.status`, THREAD_STATUSES),
+    path: v.optionalText(t['path'], `${field}.path`),
+    cwd: v.text(t['cwd'], `${field}.cwd`),
+    cliVersion: v.text(t['cliVersion'], `${field}.cliVersion`),
+    source: v.oneOf(t['source'], `${field}.source`, SESSION_SOURCES),
+    name: v.optionalText(t['name'], `${field}.name`),
+    sandboxPolicy: v.optionalText(t['sandboxPolicy'], `${field}.sandboxPolicy`),
+    approvalMode: v.optionalText(t['approvalMode'], `${field}.approvalMode`),
+    archived: t['archived'] === undefined ? false : v.bool(t['archived'], `${field}.archived`),
+    archivedAt: v.optionalInteger(t['archivedAt'], `${field}.archivedAt`),
+    gitSha: v.optionalText(t['gitSha'], `${field}.gitSha`),
+    gitBranch: v.optionalText(t['gitBranch'], `${field}.gitBranch`),
+    gitOriginUrl: v.optionalText(t['gitOriginUrl'], `${field}.gitOriginUrl`),
+    memoryMode: v.optionalText(t['memoryMode'], `${field}.memoryMode`),
   };
 }
 

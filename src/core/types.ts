@@ -332,7 +332,7 @@ export interface BranchOptions {
 
 /** Options every live query takes. */
 export interface WatchOptions {
-  /** Called when a re-query fails (the listener keeps its last result). Default: the error is dropped. */
+  /** Called when a re-query fails (the listener keeps its last result) or the listener throws. Default: the error is dropped. */
   onError?: (error: Error) => void;
 }
 

@@ -1,4 +1,5 @@
 import type { ServedMethod, StateStore } from '../../src/core/index.js';
+import type { LocalMethod } from '../../src/core/operations.js';
 
 /**
  * The contract suite is a list of plain async cases over "a store", registered here and run by
@@ -10,10 +11,14 @@ import type { ServedMethod, StateStore } from '../../src/core/index.js';
 /** What every host offers a caller: the served methods of the operation table, plus info() and close(). */
 type Methods = Pick<StateStore, ServedMethod | 'info' | 'close'>;
 
-/** A store as the contract sees it, returning each method's value or a Promise of it. */
+/**
+ * A store as the contract sees it: each served method returns its value or a Promise of it; the
+ * local methods (subscribe and the live queries, which take listeners) are synchronous on every
+ * host and keep their exact types.
+ */
 export type ContractStore = {
   [K in keyof Methods]: Methods[K] extends (...args: infer A) => infer R ? (...args: A) => R | Promise<Awaited<R>> : never;
-};
+} & Pick<StateStore, LocalMethod>;
 
 /** What a case gets: a factory for fresh, empty stores (each case may open several). */
 export interface ContractTarget {

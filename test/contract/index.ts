@@ -16,6 +16,7 @@ import './cases/streaming.js';
 import './cases/titles.js';
 import './cases/retention.js';
 import './cases/graph-checkpoints.js';
+import './cases/app-layer.js';
 
 export { contractCases } from './harness.js';
 export type { ContractCase, ContractStore, ContractTarget } from './harness.js';

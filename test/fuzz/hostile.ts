@@ -23,7 +23,7 @@ export interface Fuzzer {
   observe(call: FuzzCall, outcome: FuzzOutcome): void;
   /** Methods of the store that the fuzzer has no valid-argument generator for. */
   unknownMethods: string[];
-  /** Message id → content of every appendMessage/forkAtMessage that succeeded (content under 64 KiB). */
+  /** Message id → content of every appendMessage/forkAtMessage/addMessage that succeeded (content under 64 KiB). */
   written: Map<number, string>;
   /** The unicode edge cases the generators draw from, well-formed ones included, for round-trip checks. */
   edgeStrings: readonly string[];
@@ -165,9 +165,38 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
   const tools = (): Record<string, unknown>[] =>
     Array.from({ length: int(5) }, (_, i) => ({ position: i, name: `tool-${i}-${int(9)}`, description: chance(0.5) ? wellFormed() : null, inputSchema: json() }));
 
+  /** A message of the store and its thread, or a made-up pair. */
+  const messageInThread = (): [string, number] => {
+    const id = messageId();
+    return [messages.get(id) ?? threadId(), id];
+  };
+
   /** Valid arguments per method: the table every store method must be in. */
   const VALID: Record<string, { weight: number; args: () => unknown[] }> = {
     dbPath: { weight: 1, args: () => [] },
+    // the app layer
+    createThread: {
+      weight: 4,
+      args: () =>
+        chance(0.2)
+          ? []
+          : [{ ...(chance(0.5) ? { id: `t-${serial}-${int(1000)}` } : {}), ...(chance(0.5) ? { title: wellFormed() } : {}), ...(chance(0.3) ? { status: 'running' } : {}) }],
+    },
+    updateThread: {
+      weight: 3,
+      args: () => [threadId(), pick<Record<string, unknown>>([{ preview: wellFormed() }, { title: wellFormed() }, { status: 'completed', gitBranch: 'main' }, { archived: chance(0.5) }, {}])],
+    },
+    addMessage: {
+      weight: 8,
+      args: () => {
+        const [tid, parent] = messageInThread();
+        const parentId = chance(0.7) ? {} : { parentId: chance(0.2) ? null : parent };
+        return [tid, { role: pick(['user', 'assistant', 'tool', 'system']), content: text(), ...(chance(0.3) ? { item: json() } : {}), ...parentId }];
+      },
+    },
+    getBranch: { weight: 2, args: () => [threadId(), ...(chance(0.5) ? [{ limit: limit() }] : [])] },
+    watchBranch: { weight: 0.5, args: () => [threadId(), () => {}, ...(chance(0.5) ? [{ limit: limit(), onError: () => {} }] : [])] },
+    watchThreads: { weight: 0.5, args: () => [chance(0.5) ? undefined : { limit: limit(), includeArchived: chance(0.5) }, () => {}] },
     upsertThread: { weight: 8, args: () => [thread()] },
     getThread: { weight: 3, args: () => [threadId()] },
     listThreads: { weight: 2, args: () => (chance(0.3) ? [] : [{ includeArchived: chance(0.5), limit: limit() }]) },
@@ -223,16 +252,6 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
     integrityCheck: { weight: 0.2, args: () => [] },
     pruneThreads: { weight: 0.3, args: () => [{ keepLatest: 20 + int(20), archivedOnly: chance(0.5) }] },
     vacuum: { weight: 0.1, args: () => [{ availableBytes: chance(0.5) ? 1e12 : 10 }] },
-    // The app layer.
-    createThread: { weight: 3, args: () => [chance(0.5) ? { id: `t-${serial}-${int(1000)}`, title: chance(0.5) ? wellFormed() : null } : {}] },
-    updateThread: { weight: 2, args: () => [threadId(), { title: wellFormed(), status: pick(['running', 'idle', 'completed']) }] },
-    addMessage: { weight: 8, args: () => {
-      const parent = chance(0.3) ? { parentId: chance(0.2) ? null : messageId() } : {};
-      return [threadId(), { role: pick(['user', 'assistant', 'tool', 'system']), content: text(), ...(chance(0.3) ? { item: json() } : {}), ...parent }];
-    } },
-    getBranch: { weight: 3, args: () => [threadId(), { limit: limit() }] },
-    watchBranch: { weight: 0.3, args: () => [threadId(), () => {}, { onError: () => {} }] },
-    watchThreads: { weight: 0.3, args: () => [{ limit: limit() }, () => {}] },
     // Node's MemoryStore extras and the browser client's own methods.
     exportBytes: { weight: 0.1, args: () => [] },
     sessionIndexText: { weight: 0.3, args: () => [] },
@@ -316,18 +335,20 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
       const [a0, a1, a2] = call.args;
       const value = outcome.value;
       switch (call.method) {
-        case 'createThread':
-          if (!threads.includes((value as { id: string }).id)) threads.push((value as { id: string }).id);
-          break;
-        case 'addMessage': {
-          const record = value as { id: number; threadId: string; content: string };
-          messages.set(record.id, record.threadId);
-          if (record.content.length < 65536) written.set(record.id, record.content);
-          break;
-        }
         case 'upsertThread': {
           const id = (a0 as { id?: unknown }).id;
           if (typeof id === 'string' && !threads.includes(id)) threads.push(id);
+          break;
+        }
+        case 'createThread': {
+          const id = (value as { id?: unknown }).id;
+          if (typeof id === 'string' && !threads.includes(id)) threads.push(id);
+          break;
+        }
+        case 'addMessage': {
+          const m = value as { id?: unknown; threadId?: unknown; content?: unknown };
+          if (typeof m.id === 'number' && typeof m.threadId === 'string') messages.set(m.id, m.threadId);
+          if (typeof m.id === 'number' && typeof m.content === 'string' && m.content.length < 65536) written.set(m.id, m.content);
           break;
         }
         case 'deleteThread':

@@ -5,6 +5,13 @@
 import { openStateStore, StoreError, type StateStoreClient } from 'agent-state-store';
 import { contractCases } from '../../contract/index.js';
 import type { ContractStore } from '../../contract/harness.js';
+import type { LocalMethod } from '../../../src/core/operations.js';
+
+// The client's local methods (subscribe, the live queries) take and return what the core's do, so the
+// contract calls them the same way on both hosts.
+type ClientLocalMethodsMatchTheCore = StateStoreClient extends Pick<ContractStore, LocalMethod> ? true : never;
+const clientLocalMethodsMatchTheCore: ClientLocalMethodsMatchTheCore = true;
+void clientLocalMethodsMatchTheCore;
 
 /** Runs one contract case against fresh stores opened through the worker on OPFS. */
 async function runContractCase(name: string): Promise<void> {
