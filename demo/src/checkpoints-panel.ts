@@ -66,7 +66,6 @@ export function checkpointsPanel(app: App): HTMLElement {
       for (const m of state.messages) await app.store.appendMessage(threadId, m.role, m.content);
       app.notice(`Restored “${checkpoint.checkpointId}” by writing its ${state.messages.length} messages again (they had been cleared).`);
     }
-    await app.changed('messages');
   }
 
   function item(threadId: string, checkpoint: CheckpointRecord): HTMLElement {
