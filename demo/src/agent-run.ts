@@ -1,4 +1,4 @@
-import type { ThreadGoalRecord } from 'agent-state-store';
+import { StoreError, type ThreadGoalRecord } from 'agent-state-store';
 import { hasCode, nowSeconds, type App } from './app.js';
 import { countTokens, planReply, tokenize, type ToolCall } from './agent.js';
 import { startReply, type ReplyWriter } from './reply-writer.js';
@@ -152,7 +152,11 @@ export async function replyTo(app: App, threadId: string, request: ReplyRequest)
     await setStatus(app, threadId, 'idle');
   } catch (error) {
     // One failure, one message: the writer stopped at its first error and nothing after it is tried.
-    app.report(error);
+    app.report(
+      hasCode(error, 'REPLACED')
+        ? new StoreError('REPLACED', 'The reply stopped: a database was imported (in this tab or another) while it streamed, so the message it was writing is gone.', { cause: error })
+        : error,
+    );
     await writer?.fail();
     // The thread is gone, or it is another database's now: nothing of this run is left to mark.
     if (!hasCode(error, 'NOT_FOUND', 'REPLACED')) await setStatus(app, threadId, 'failed').catch(() => {});

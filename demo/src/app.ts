@@ -77,12 +77,14 @@ export class App {
     toasts: HTMLElement,
   ) {
     this.#toasts = toasts;
-    this.on(['selection', 'thread'], async () => {
-      const id = this.selectedThreadId;
-      const thread = id ? await this.store.getThread(id) : null;
-      if (id === this.selectedThreadId) this.thread = thread;
-    });
   }
+
+  // Reads the selected thread's metadata; calls never overlap (see coalesced).
+  readonly #loadThread = coalesced(async () => {
+    const id = this.selectedThreadId;
+    const thread = id ? await this.store.getThread(id) : null;
+    if (id === this.selectedThreadId) this.thread = thread;
+  });
 
   /** Calls `listener` whenever one of `topics` changes; calls never overlap (see coalesced). */
   on(topics: Topic[], listener: Listener): void {
@@ -94,14 +96,15 @@ export class App {
     }
   }
 
-  /** Tells the panels showing `topics` to re-read them; each listener runs once however many topics it shares. */
+  /**
+   * Tells the panels showing `topics` to re-read them; each listener runs once however many topics it
+   * shares. The selected thread's metadata is read first, so that every panel sees it fresh.
+   */
   async changed(...topics: Topic[]): Promise<void> {
+    if (topics.includes('selection') || topics.includes('thread')) await this.run(this.#loadThread);
     const due = new Set<Listener>();
     for (const topic of topics) for (const listener of this.#listeners.get(topic) ?? []) due.add(listener);
-    // The thread's metadata is read first (it was registered first), so panels see it fresh.
-    const [first, ...rest] = [...due];
-    if (first) await this.run(first);
-    await Promise.all(rest.map((listener) => this.run(listener)));
+    await Promise.all([...due].map((listener) => this.run(listener)));
   }
 
   /** Selects a thread (or none), remembers it in the URL so a reload comes back to it, and re-renders. */

@@ -1,4 +1,5 @@
 import { h } from './dom.js';
+import { icon } from './icons.js';
 
 /**
  * A side panel that becomes a drawer on narrow screens: CSS decides when (the media queries in
@@ -40,7 +41,7 @@ export function drawer(panel: HTMLElement, options: { label: string; icon: strin
     title: options.label,
     onclick: () => (panel.classList.contains('open') ? self.close() : show()),
   }, h('span', { 'aria-hidden': 'true', text: options.icon }), h('span', { class: 'toggle-label', text: options.label }));
-  const closeButton = h('button', { type: 'button', class: 'icon drawer-close', 'aria-label': `Close ${options.label.toLowerCase()}`, text: '×', onclick: () => self.close() });
+  const closeButton = h('button', { type: 'button', class: 'action drawer-close', 'aria-label': `Close ${options.label.toLowerCase()}`, title: 'Close', onclick: () => self.close() }, icon('close'));
 
   function show(): void {
     if (!media.matches) return;

@@ -68,6 +68,7 @@ async function start(): Promise<void> {
   threads.querySelector('.sidebar-head')!.append(threadsDrawer.closeButton);
   side.append(h('div', { class: 'side-head' }, h('h2', { class: 'side-title', text: 'Details' }), details.closeButton), goalPanel(app), checkpointsPanel(app), toolsPanel(app), memoryPanel(app), jobsPanel(app), storagePanel(app));
   root.replaceChildren(threads, conversationPanel(app, { threads: threadsDrawer.toggle, details: details.toggle }), side);
+  root.querySelector('.composer-area')!.prepend(toasts);
 
   await app.changed('selection', 'jobs', 'storage');
   followSideChanges(app);

@@ -14,9 +14,11 @@ const LIMIT = 20;
  * A snippet as nodes: the store wraps matches in «…»; they become <mark> elements built with
  * createElement and textContent. The snippet is message text, so it is never parsed as HTML.
  */
-export function snippetNodes(snippet: string): Node[] {
+export function snippetNodes(snippet: string, markdown = false): Node[] {
   const nodes: Node[] = [];
-  for (const [i, part] of snippet.split(/[«»]/).entries()) {
+  // The agent writes Markdown; its markers (**, `, #) are noise in a one-line excerpt.
+  const text = markdown ? snippet.replace(/\*\*|__|`+|^#+\s/g, '') : snippet;
+  for (const [i, part] of text.split(/[«»]/).entries()) {
     if (!part) continue;
     nodes.push(i % 2 === 1 ? h('mark', { text: part }) : document.createTextNode(part));
   }
@@ -102,7 +104,7 @@ export function searchBox(app: App, options: SearchBoxOptions): HTMLElement {
           place && !place.onBranch ? h('span', { class: 'hit-branch', text: 'on another branch' }) : null,
           place?.thread?.archived ? h('span', { class: 'hit-archived', text: 'archived' }) : null,
         ),
-        h('span', { class: 'hit-snippet' }, ...snippetNodes(hit.snippet)),
+        h('span', { class: 'hit-snippet' }, ...snippetNodes(hit.snippet, hit.role === 'assistant')),
       ),
     );
   }

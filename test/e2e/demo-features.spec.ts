@@ -244,6 +244,7 @@ test('an import in another tab while a reply streams: the reply stops with one R
     const alerts = page.getByRole('alert');
     await expect(alerts).toHaveCount(1);
     await expect(alerts).toContainText('REPLACED');
+    await expect(alerts).toContainText('The reply stopped: a database was imported');
     await expect(page.locator('.message.streaming')).toHaveCount(0);
     await expect(page.getByRole('button', { name: 'Send', exact: true })).toBeEnabled();
     // The writer stopped at the first failure: no more deltas, so no more errors while the reply would have gone on.

@@ -186,6 +186,7 @@ test('the agent stops at budget_limited: the reply is cut off, the goal is marke
   const banner = page.locator('.agent-banner');
   await expect(banner).toContainText('The agent has stopped');
   await expect(banner).toContainText('“Tiny budget” used its token budget');
+  await expect(page.locator('.thread-badges')).toHaveText('idle');
   await shoot(page.getByRole('main'), 'budget');
 
   // A new message is kept, but the agent checks its goal and does not answer.
