@@ -44,16 +44,24 @@ export function conversationPanel(app: App, toggles: { threads: HTMLElement; det
     stop.hidden = !busy;
   });
 
+  // A second Enter while the message is still being written would answer the same (not yet redrawn) branch.
+  let sending = false;
+
   async function onSend(): Promise<void> {
     const id = app.selectedThreadId;
-    if (!id || activeRun(id) || !input.value.trim()) return;
+    if (!id || sending || activeRun(id) || !input.value.trim()) return;
     // The message answers what is on screen: the last message of the branch shown (none: a first message).
     const parentId = messages.branch().at(-1)?.id ?? null;
-    await app.run(async () => {
-      const sent = await consume(input, (content) => app.store.addMessage(id, { role: 'user', content, parentId }));
-      fit();
-      await replyTo(app, id, { parentId: sent.id, prompt: sent.content });
-    });
+    sending = true;
+    let sent;
+    try {
+      sent = await app.run(() => consume(input, (content) => app.store.addMessage(id, { role: 'user', content, parentId })));
+    } finally {
+      sending = false;
+    }
+    fit();
+    // replyTo marks the thread busy before its first await, so no send slips in between.
+    if (sent) await replyTo(app, id, { parentId: sent.id, prompt: sent.content });
   }
 
   function threadButtons(thread: ThreadMetadata): HTMLElement[] {

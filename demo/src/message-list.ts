@@ -115,6 +115,7 @@ export function messageList(app: App, changed: (state: BranchState) => void): Me
     const id = threadId;
     const field = h('textarea', { rows: 3, 'aria-label': 'Edit message', value: m.content });
     const resend = m.role === 'user';
+    let submitting = false;
     const done = () => {
       entry.editing = false;
       entries.delete(m.id);
@@ -128,7 +129,8 @@ export function messageList(app: App, changed: (state: BranchState) => void): Me
         onsubmit: (e: SubmitEvent) => {
           e.preventDefault();
           const text = field.value.trim();
-          if (!text || !id) return;
+          if (!text || !id || submitting) return;
+          submitting = true;
           void app.run(async () => {
             // An edit is a sibling of the original (same parent; null for a first message), added in
             // one transaction; the original stays on its own branch, reachable with ‹ ›.
@@ -141,7 +143,7 @@ export function messageList(app: App, changed: (state: BranchState) => void): Me
               await app.store.addMessage(id, { role: m.role as 'assistant', content: text, parentId: m.parentEntryId, item: { ...item, edited: true } });
               done();
             }
-          });
+          }).finally(() => (submitting = false));
         },
       },
       field,
