@@ -54,19 +54,34 @@ const CLOSERS = [
   'If that is not what you meant, edit your message and I will try again on a new branch.',
 ];
 
+// What a "long" answer adds: enough text that it streams for several seconds.
+const DETAILS = [
+  '### How a reply is stored',
+  'The reply starts as an empty message with the status **streaming**. Every quarter of a second the page sends what was written since, and the worker folds those pieces into one transaction, so a reply costs a handful of commits instead of one per token.',
+  'If the tab closes halfway, the text written so far is kept and the message is marked **interrupted** the next time the store opens.',
+  '### How branches work',
+  'Every message points at its parent. Editing a message adds a sibling next to it, and the thread remembers which leaf is current, so `getBranch` can walk from that leaf back to the root and say, for each message, how many siblings it has.',
+  '```ts\nconst branch = await store.getBranch(threadId);\nfor (const m of branch) console.log(m.role, m.siblings.index + 1, \'/\', m.siblings.count);\n```',
+  '### Several tabs',
+  'Only one tab owns the database file. The others reach it through a channel, and every committed change is announced to all of them, which is how this reply shows up in a second tab while it is still being written.',
+  'When the owning tab closes, another one takes the lead within a moment, and nothing that was committed is lost.',
+];
+
 /** Plans the reply to `prompt` with the thread's tools; `turn` varies the wording between turns. */
 export function planReply(prompt: string, tools: DynamicToolRecord[], turn: number, objective?: string): PlannedReply {
   const tool = chooseTool(prompt, tools);
   const toolCalls: ToolCall[] = tool
     ? [{ id: `call_${turn}_${tool.position}`, name: tool.name, arguments: argumentsFor(tool.inputSchema, prompt), output: `${2 + (turn % 4)} results for “${excerpt(prompt, 24)}”` }]
     : [];
+  const long = /\b(long|story|detail|explain)/i.test(prompt);
   const lines = [
-    `${OPENERS[turn % OPENERS.length]} You asked: “${excerpt(prompt)}”.`,
+    `**${OPENERS[turn % OPENERS.length]}** You asked: “${excerpt(prompt)}”.`,
     '',
     tool ? `1. I called \`${tool.name}\` — it returned ${toolCalls[0]?.output}.` : '1. No tools are registered for this thread, so I answered from memory.',
     '2. The state of this conversation lives in SQLite inside a Web Worker, on OPFS.',
     objective ? `3. That moves us toward the goal: ${excerpt(objective, 60)}.` : '3. Every branch you create is kept; switch between them with ‹ ›.',
     '',
+    ...(long ? DETAILS.flatMap((d) => [d, '']) : []),
     CLOSERS[turn % CLOSERS.length] ?? '',
   ];
   return { toolCalls, text: lines.join('\n') };

@@ -1,12 +1,12 @@
-import { StoreError, type StateStoreClient } from 'agent-state-store';
+import { StoreError, type StateStoreClient, type ThreadMetadata } from 'agent-state-store';
 import { h } from './dom.js';
 
 /**
- * What changed, so that only the panels showing it read the store again. `thread`, `live` and
- * `tools` come from the store's change feed (this tab's writes echoed back, or another tab's):
- * panels re-read them but leave alone what the store did not change (an open edit, unsaved tools).
+ * What the side panels re-read when the store's change feed (or this tab) says so. The thread list
+ * and the conversation follow the store's live queries instead (watchThreads, watchBranch) and are
+ * not on this bus. `thread` is the selected thread's metadata (header, memory mode).
  */
-export type Topic = 'threads' | 'selection' | 'messages' | 'goal' | 'checkpoints' | 'jobs' | 'storage' | 'thread' | 'live' | 'tools';
+export type Topic = 'selection' | 'thread' | 'goal' | 'checkpoints' | 'jobs' | 'storage' | 'tools';
 
 type Listener = () => void | Promise<void>;
 
@@ -19,15 +19,19 @@ export function describeError(error: unknown): { code: string; message: string }
   return { code: 'ERROR', message: error instanceof Error ? error.message : String(error) };
 }
 
+/** Whether `error` is a StoreError with one of `codes`. */
+export function hasCode(error: unknown, ...codes: string[]): boolean {
+  return error instanceof StoreError && codes.includes(error.code);
+}
+
 /** The current time in Unix seconds, the store's unit. */
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
 /**
- * Wraps a render so that calls never overlap: a call during a run schedules one more run after it.
- * Two interleaved renders could each read half-updated state (the conversation even moves the
- * current leaf for a moment while it learns the tree), and a burst of changes needs one re-read.
+ * Wraps a render so that calls never overlap: a call during a run schedules one more run after it,
+ * so a burst of changes costs one re-read and two interleaved reads never mix their answers.
  */
 export function coalesced(fn: Listener): () => Promise<void> {
   let current: Promise<void> | null = null;
@@ -52,11 +56,13 @@ export function coalesced(fn: Listener): () => Promise<void> {
 }
 
 /**
- * The state every panel shares: the store client, the selected thread, and a tiny change bus. Panels
- * re-read what they show from the store when their topic changes; the store is the only state.
+ * The state every panel shares: the store client, the selected thread, and a tiny change bus for
+ * the side panels. Panels re-read what they show from the store; the store is the only state.
  */
 export class App {
   selectedThreadId: string | null = null;
+  /** The selected thread's metadata as last read (the header, the agent's "is it archived?"). */
+  thread: ThreadMetadata | null = null;
   /** A message to scroll to and mark once the conversation shows it (a search result). */
   highlightMessageId: number | null = null;
   /** Whether the conversation has yet to scroll to the highlighted message (it does so once). */
@@ -73,6 +79,13 @@ export class App {
     this.#toasts = toasts;
   }
 
+  // Reads the selected thread's metadata; calls never overlap (see coalesced).
+  readonly #loadThread = coalesced(async () => {
+    const id = this.selectedThreadId;
+    const thread = id ? await this.store.getThread(id) : null;
+    if (id === this.selectedThreadId) this.thread = thread;
+  });
+
   /** Calls `listener` whenever one of `topics` changes; calls never overlap (see coalesced). */
   on(topics: Topic[], listener: Listener): void {
     const once = coalesced(listener);
@@ -83,8 +96,12 @@ export class App {
     }
   }
 
-  /** Tells the panels showing `topics` to re-read them; each listener runs once however many topics it shares. */
+  /**
+   * Tells the panels showing `topics` to re-read them; each listener runs once however many topics it
+   * shares. The selected thread's metadata is read first, so that every panel sees it fresh.
+   */
   async changed(...topics: Topic[]): Promise<void> {
+    if (topics.includes('selection') || topics.includes('thread')) await this.run(this.#loadThread);
     const due = new Set<Listener>();
     for (const topic of topics) for (const listener of this.#listeners.get(topic) ?? []) due.add(listener);
     await Promise.all([...due].map((listener) => this.run(listener)));
@@ -99,6 +116,15 @@ export class App {
     url.hash = threadId ? `thread=${encodeURIComponent(threadId)}` : '';
     history.replaceState(null, '', url);
     await this.changed('selection');
+  }
+
+  /** When the selected thread is gone (deleted in another tab, replaced by an import), selects the newest one left. */
+  async leaveMissingThread(): Promise<void> {
+    const id = this.selectedThreadId;
+    if (!id || (await this.store.getThread(id))) return;
+    if (this.selectedThreadId !== id) return;
+    const first = (await this.store.listThreads({ limit: 1, includeArchived: this.showArchived }))[0];
+    await this.select(first?.id ?? null);
   }
 
   /** Runs a store action and shows any failure instead of throwing; undefined when it failed. */

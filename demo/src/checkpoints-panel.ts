@@ -27,7 +27,7 @@ function stateOf(branch: MessageRecord[]): SavedState {
  * written again), delete it.
  */
 export function checkpointsPanel(app: App): HTMLElement {
-  const nameInput = h('input', { type: 'text', name: 'checkpoint', 'aria-label': 'Checkpoint name', placeholder: 'Checkpoint name', maxlength: 80 });
+  const nameInput = h('input', { type: 'text', name: 'checkpoint', 'aria-label': 'Checkpoint name', placeholder: 'Name (optional)', maxlength: 80 });
   const form = h('form', { class: 'row', onsubmit: (e: SubmitEvent) => (e.preventDefault(), void app.run(save)) }, nameInput, h('button', { type: 'submit', text: 'Save checkpoint' }));
   const list = h('ul', { class: 'checkpoint-list', 'aria-label': 'Saved checkpoints' });
   const body = h('div', {}, form, list);
@@ -66,7 +66,6 @@ export function checkpointsPanel(app: App): HTMLElement {
       for (const m of state.messages) await app.store.appendMessage(threadId, m.role, m.content);
       app.notice(`Restored “${checkpoint.checkpointId}” by writing its ${state.messages.length} messages again (they had been cleared).`);
     }
-    await app.changed('messages');
   }
 
   function item(threadId: string, checkpoint: CheckpointRecord): HTMLElement {

@@ -35,20 +35,41 @@ export function append(parent: Node, children: Child[]): void {
   }
 }
 
+/** The `data-key` of the focused element when it is inside `container`: what to focus again after a redraw. */
+export function focusedKey(container: Element): string | undefined {
+  const active = document.activeElement;
+  return active instanceof HTMLElement && container.contains(active) ? active.dataset['key'] : undefined;
+}
+
+/**
+ * Focuses the element with `data-key` = `key` in `container` again, if the focus was lost (the
+ * element was replaced). A button that became disabled (the last branch, say) cannot hold focus;
+ * its enabled neighbour gets it.
+ */
+export function refocus(container: Element, key: string | undefined): void {
+  if (!key || container.contains(document.activeElement)) return;
+  const again = container.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"]`);
+  const target = again && (again as HTMLButtonElement).disabled ? again.parentElement?.querySelector<HTMLElement>('button:not(:disabled)') : again;
+  target?.focus();
+}
+
 /**
  * Replaces a container's content. A re-render must not throw the keyboard user back to the top of
  * the page, so the focused element's `data-key` is looked up in the new content and focused again.
  */
 export function replaceKeepingFocus(container: Element, children: Child[]): void {
-  const active = document.activeElement;
-  const key = active instanceof HTMLElement && container.contains(active) ? active.dataset['key'] : undefined;
+  const key = focusedKey(container);
   container.replaceChildren();
   append(container, children);
-  if (!key) return;
-  const again = container.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"]`);
-  // A button that became disabled (the last branch, say) cannot hold focus; its neighbour can.
-  const target = again && (again as HTMLButtonElement).disabled ? again.parentElement?.querySelector<HTMLElement>('button:not(:disabled)') : again;
-  target?.focus();
+  refocus(container, key);
+}
+
+/** Puts `items` into `container` in this order, moving only what is out of place (a moved focused node loses focus). */
+export function reconcile(container: Element, items: Element[]): void {
+  items.forEach((item, i) => {
+    if (container.children[i] !== item) container.insertBefore(item, container.children[i] ?? null);
+  });
+  while (container.children.length > items.length) container.lastElementChild?.remove();
 }
 
 /**

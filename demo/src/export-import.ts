@@ -78,10 +78,9 @@ export function exportImport(app: App): HTMLElement {
       return;
     }
     // The old selection is most likely gone; start from the newest thread of what was imported.
-    const first = (await app.store.listThreadsPage({ limit: 1, includeArchived: true })).items[0];
-    app.showArchived = first?.archived ?? false;
+    const first = (await app.store.listThreads({ limit: 1, includeArchived: true }))[0];
     await app.select(first?.id ?? null);
-    await app.changed('threads', 'jobs', 'storage', 'tools');
+    await app.changed('jobs', 'storage', 'tools');
   }
 
   file.addEventListener('change', () => {

@@ -13,7 +13,7 @@ const number = new Intl.NumberFormat('en');
  */
 export function goalPanel(app: App): HTMLElement {
   const current = h('div', { class: 'goal-current' });
-  const objective = h('input', { type: 'text', name: 'objective', 'aria-label': 'Objective', placeholder: 'e.g. Make the test suite pass', maxlength: 200, required: true });
+  const objective = h('input', { type: 'text', name: 'objective', 'aria-label': 'Objective', placeholder: 'e.g. Ship the demo', maxlength: 200, required: true });
   const budget = h('input', { type: 'number', name: 'budget', 'aria-label': 'Token budget', min: 1, step: 1, value: '2000', inputmode: 'numeric' });
   const formTitle = h('p', { class: 'goal-form-title', text: 'Replace it with a new goal (usage starts again at zero):' });
   const submit = h('button', { type: 'submit', text: 'Set goal' });

@@ -7,10 +7,11 @@ import { App, reportError } from './app.js';
 import { checkpointsPanel } from './checkpoints-panel.js';
 import { conversationPanel } from './conversation.js';
 import { h } from './dom.js';
+import { DRAWER_QUERIES, drawer } from './drawer.js';
 import { goalPanel } from './goal-panel.js';
 import { jobsPanel } from './jobs-panel.js';
-import { followChanges } from './live.js';
 import { memoryPanel } from './memory-panel.js';
+import { followSideChanges } from './side-changes.js';
 import { storagePanel } from './storage-panel.js';
 import { threadsPanel } from './threads-panel.js';
 import { toolsPanel } from './tools-panel.js';
@@ -55,18 +56,22 @@ async function start(): Promise<void> {
   });
 
   const wanted = threadFromHash();
-  const initial = (wanted && (await store.getThread(wanted))) || (await store.listThreadsPage({ limit: 1 })).items[0];
+  const initial = (wanted && (await store.getThread(wanted))) || (await store.listThreads({ limit: 1 }))[0];
   app.showArchived = initial?.archived ?? false;
   app.selectedThreadId = initial?.id ?? null;
 
-  root.replaceChildren(
-    threadsPanel(app),
-    conversationPanel(app),
-    h('aside', { class: 'side', 'aria-label': 'Thread details and storage' }, goalPanel(app), checkpointsPanel(app), toolsPanel(app), memoryPanel(app), jobsPanel(app), storagePanel(app)),
-  );
+  // The thread list and the side panels are columns on a wide screen and drawers on a narrow one.
+  const side = h('aside', { id: 'details', class: 'side', 'aria-label': 'Thread details and storage' });
+  const details = drawer(side, { label: 'Details', icon: '☷', query: DRAWER_QUERIES.details });
+  const threads = threadsPanel(app, { picked: () => threadsDrawer.close() });
+  const threadsDrawer = drawer(threads, { label: 'Threads', icon: '☰', query: DRAWER_QUERIES.threads });
+  threads.querySelector('.sidebar-head')!.append(threadsDrawer.closeButton);
+  side.append(h('div', { class: 'side-head' }, h('h2', { class: 'side-title', text: 'Details' }), details.closeButton), goalPanel(app), checkpointsPanel(app), toolsPanel(app), memoryPanel(app), jobsPanel(app), storagePanel(app));
+  root.replaceChildren(threads, conversationPanel(app, { threads: threadsDrawer.toggle, details: details.toggle }), side);
+  root.querySelector('.composer-area')!.prepend(toasts);
 
-  await app.changed('threads', 'selection', 'jobs', 'storage');
-  followChanges(app);
+  await app.changed('selection', 'jobs', 'storage');
+  followSideChanges(app);
   root.removeAttribute('aria-busy');
   document.body.dataset['ready'] = 'true';
 }

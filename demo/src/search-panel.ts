@@ -1,10 +1,10 @@
-import type { SearchHit } from 'agent-state-store';
+import type { SearchHit, ThreadMetadata } from 'agent-state-store';
 import { activeRun } from './agent-run.js';
 import { describeError, type App } from './app.js';
-import { h, replaceKeepingFocus } from './dom.js';
+import { h, replaceKeepingFocus, timeLabel } from './dom.js';
 import { roleLabel } from './message-view.js';
 import { displayName } from './threads.js';
-import { loadTree } from './tree.js';
+import { newestLeafUnder } from './tree.js';
 
 /** Typing pauses this long before the store is asked, so a fast typist costs one search, not one per key. */
 export const SEARCH_DEBOUNCE_MS = 150;
@@ -14,9 +14,11 @@ const LIMIT = 20;
  * A snippet as nodes: the store wraps matches in «…»; they become <mark> elements built with
  * createElement and textContent. The snippet is message text, so it is never parsed as HTML.
  */
-export function snippetNodes(snippet: string): Node[] {
+export function snippetNodes(snippet: string, markdown = false): Node[] {
   const nodes: Node[] = [];
-  for (const [i, part] of snippet.split(/[«»]/).entries()) {
+  // The agent writes Markdown; its markers (**, `, #) are noise in a one-line excerpt.
+  const text = markdown ? snippet.replace(/\*\*|__|`+|^#+\s/g, '') : snippet;
+  for (const [i, part] of text.split(/[«»]/).entries()) {
     if (!part) continue;
     nodes.push(i % 2 === 1 ? h('mark', { text: part }) : document.createTextNode(part));
   }
@@ -27,11 +29,21 @@ export function snippetNodes(snippet: string): Node[] {
 export interface SearchBoxOptions {
   /** Called before an archived thread is opened, so the list can show archived threads too. */
   revealArchived(): void;
+  /** Called after a hit was opened (the drawer closes on a phone). */
+  picked(): void;
+}
+
+/** What a hit shows beside its snippet: where it is. */
+interface HitPlace {
+  thread: ThreadMetadata | null;
+  /** Whether the message is on its thread's current branch. */
+  onBranch: boolean;
 }
 
 /**
- * Search across all chats (searchMessages) as you type: each hit shows its thread's name and the
- * snippet with the matches marked. Enter or a click opens the thread at that message, switching
+ * Search across all chats (searchMessages) as you type. Each hit says where it is: the thread's
+ * title, who wrote it, when, and "on another branch" when it is not on the thread's current branch,
+ * with the snippet's matches marked. Enter or a click opens the thread at that message, switching
  * the current branch to it when it sits on another one. ↓ and ↑ move between the hits.
  */
 export function searchBox(app: App, options: SearchBoxOptions): HTMLElement {
@@ -48,32 +60,51 @@ export function searchBox(app: App, options: SearchBoxOptions): HTMLElement {
   async function open(hit: SearchHit): Promise<void> {
     const thread = await app.store.getThread(hit.threadId);
     if (!thread) throw new Error('That chat was deleted since the search.');
-    const tree = await loadTree(app.store, hit.threadId);
-    if (!tree.branch.some((m) => m.id === hit.messageId) && !activeRun(hit.threadId)) {
+    const branch = await app.store.getBranch(hit.threadId);
+    if (!branch.some((m) => m.id === hit.messageId) && !activeRun(hit.threadId)) {
       // The hit is on another branch: land on the newest end of the branch that holds it.
-      await app.store.setCurrentLeafId(hit.threadId, tree.newestLeafUnder(hit.messageId));
+      await app.store.setCurrentLeafId(hit.threadId, await newestLeafUnder(app.store, hit.threadId, hit.messageId));
     }
     if (thread.archived && !app.showArchived) options.revealArchived();
     await app.select(hit.threadId, hit.messageId);
-    await app.changed('threads');
+    options.picked();
+    // The switch may have moved hits onto (or off) the current branch: say where they are now.
+    await search();
   }
 
-  async function names(found: SearchHit[]): Promise<Map<string, string>> {
+  // One thread read and one branch read per thread among the hits, not per hit.
+  async function places(found: SearchHit[]): Promise<Map<number, HitPlace>> {
     const ids = [...new Set(found.map((hit) => hit.threadId))];
-    if (ids.length === 0) return new Map();
-    const [byId, threads] = await Promise.all([app.store.findThreadNamesByIds(ids), Promise.all(ids.map((id) => app.store.getThread(id)))]);
-    return new Map(ids.map((id, i) => [id, displayName(byId[id], threads[i] ?? { preview: '' })]));
+    const read = await Promise.all(
+      ids.map(async (id) => {
+        const [thread, branch] = await Promise.all([app.store.getThread(id), app.store.getBranch(id).catch(() => [])]);
+        return [id, { thread, onBranch: new Set(branch.map((m) => m.id)) }] as const;
+      }),
+    );
+    const byThread = new Map(read);
+    return new Map(found.map((hit) => {
+      const t = byThread.get(hit.threadId);
+      return [hit.messageId, { thread: t?.thread ?? null, onBranch: t?.onBranch.has(hit.messageId) ?? false }];
+    }));
   }
 
-  function item(hit: SearchHit, name: string): HTMLElement {
+  function item(hit: SearchHit, place: HitPlace | undefined): HTMLElement {
+    const name = place?.thread ? displayName(place.thread) : 'Deleted chat';
     return h(
       'li',
       {},
       h(
         'button',
         { type: 'button', class: 'search-hit', 'data-key': `hit-${hit.messageId}`, onclick: () => app.run(() => open(hit)) },
-        h('span', { class: 'hit-thread', text: name }),
-        h('span', { class: 'hit-snippet' }, h('span', { class: 'role', text: `${roleLabel(hit.role)}: ` }), ...snippetNodes(hit.snippet)),
+        h('span', { class: 'hit-head' }, h('span', { class: 'hit-thread', title: name, text: name }), timeLabel(hit.createdAt)),
+        h(
+          'span',
+          { class: 'hit-meta' },
+          h('span', { class: 'hit-role', text: roleLabel(hit.role) }),
+          place && !place.onBranch ? h('span', { class: 'hit-branch', text: 'on another branch' }) : null,
+          place?.thread?.archived ? h('span', { class: 'hit-archived', text: 'archived' }) : null,
+        ),
+        h('span', { class: 'hit-snippet' }, ...snippetNodes(hit.snippet, hit.role === 'assistant')),
       ),
     );
   }
@@ -91,11 +122,11 @@ export function searchBox(app: App, options: SearchBoxOptions): HTMLElement {
     }
     try {
       const found = await app.store.searchMessages(query, { limit: LIMIT, includeArchived: archived.checked });
-      const named = await names(found);
+      const where = await places(found);
       if (mine !== asked) return;
       hits = found;
       summary.replaceChildren(found.length === 0 ? `No results for “${query}”.` : `${found.length}${found.length === LIMIT ? '+' : ''} result${found.length === 1 ? '' : 's'} for “${query}”`);
-      replaceKeepingFocus(results, found.map((hit) => item(hit, named.get(hit.threadId) ?? '')));
+      replaceKeepingFocus(results, found.map((hit) => item(hit, where.get(hit.messageId))));
     } catch (error) {
       if (mine !== asked) return;
       // Shown in place, with its code: a search that cannot run is not worth a toast per keystroke.

@@ -1,10 +1,10 @@
-import type { ThreadPage } from 'agent-state-store';
+import type { ThreadMetadata } from 'agent-state-store';
 import type { App } from './app.js';
 import { append, h, replaceKeepingFocus, timeLabel } from './dom.js';
 import { searchBox } from './search-panel.js';
-import { createThread, displayName, threadIdOfRolloutPath } from './threads.js';
+import { createChat, displayName, threadIdOfRolloutPath } from './threads.js';
 
-/** Threads per page of the sidebar (listThreadsPage). */
+/** Threads per page of the sidebar. */
 export const THREAD_PAGE_SIZE = 30;
 
 /** A thread's status as a small colored badge. */
@@ -12,46 +12,61 @@ export function statusBadge(status: string): HTMLElement {
   return h('span', { class: `badge status-${status}`, text: status });
 }
 
+/** Options of threadsPanel. */
+export interface ThreadsPanelOptions {
+  /** Called after a thread was picked or created (the drawer closes on a phone). */
+  picked(): void;
+}
+
 /**
- * The sidebar: new thread, search across all chats, find by name through the session index, the
- * "show archived" toggle and the thread list (paged with listThreadsPage and "Load more") with names
- * from the session index and status badges.
+ * The sidebar: new chat, search across all chats, find by name through the session index, the
+ * "show archived" toggle and the thread list, live through watchThreads: most recently active first,
+ * so a thread moves to the top when it gets a message, in this tab or another. It shows 30 threads;
+ * "Load more" asks the live query for 30 more.
  */
-export function threadsPanel(app: App): HTMLElement {
+export function threadsPanel(app: App, options: ThreadsPanelOptions): HTMLElement {
   const list = h('ul', { class: 'thread-list', 'aria-label': 'Threads' });
   const found = h('p', { class: 'find-result', role: 'status' });
   const query = h('input', { type: 'search', name: 'name', placeholder: 'Thread name', 'aria-label': 'Find thread by name', autocomplete: 'off' });
-
-  // How many pages are shown; a re-render reads them again from the top, because an update moves a
-  // thread to the top and a cursor taken before it would skip or repeat one.
   let pages = 1;
-  const more = h('button', { type: 'button', class: 'load-more', text: 'Load more', hidden: true, onclick: () => ((pages += 1), app.changed('threads')) });
+  let threads: ThreadMetadata[] = [];
+  let stop = () => {};
+  const more = h('button', { type: 'button', class: 'load-more', text: 'Load more', hidden: true, onclick: () => ((pages += 1), watch()) });
 
-  async function render(): Promise<void> {
-    const threads = [];
-    let cursor: string | null = null;
-    for (let page = 0; page < pages; page++) {
-      const next: ThreadPage = await app.store.listThreadsPage({ limit: THREAD_PAGE_SIZE, includeArchived: app.showArchived, cursor });
-      threads.push(...next.items);
-      cursor = next.nextCursor;
-      if (!cursor) break;
-    }
-    more.hidden = cursor === null;
-    const names = threads.length > 0 ? await app.store.findThreadNamesByIds(threads.map((t) => t.id)) : {};
-    const items = threads.map((t) => {
-      const selected = t.id === app.selectedThreadId;
+  function draw(): void {
+    const shown = threads.slice(0, pages * THREAD_PAGE_SIZE);
+    more.hidden = threads.length <= shown.length;
+    const items = shown.map((t) => {
+      const name = displayName(t);
       return h(
         'li',
         {},
         h(
           'button',
-          { type: 'button', class: 'thread-item', 'data-key': `thread-${t.id}`, 'aria-current': selected ? 'true' : false, onclick: () => app.select(t.id) },
-          h('span', { class: 'thread-name', text: displayName(names[t.id], t) }),
+          {
+            type: 'button',
+            class: 'thread-item',
+            // The whole name on hover, however narrow the list.
+            title: name,
+            'data-key': `thread-${t.id}`,
+            'aria-current': t.id === app.selectedThreadId ? 'true' : false,
+            onclick: () => void app.select(t.id).then(options.picked),
+          },
+          h('span', { class: 'thread-name', text: name }),
           h('span', { class: 'thread-meta' }, statusBadge(t.status), t.archived && t.status !== 'archived' ? h('span', { class: 'badge', text: 'archived' }) : null, timeLabel(t.updatedAt)),
         ),
       );
     });
     replaceKeepingFocus(list, items.length > 0 ? items : [h('li', { class: 'empty', text: app.showArchived ? 'No threads yet.' : 'No active threads.' })]);
+  }
+
+  // One more than is shown tells whether there is more to load.
+  function watch(): void {
+    stop();
+    stop = app.store.watchThreads({ includeArchived: app.showArchived, limit: pages * THREAD_PAGE_SIZE + 1, onError: (error) => app.report(error) }, (next) => {
+      threads = next;
+      draw();
+    });
   }
 
   async function find(event: SubmitEvent): Promise<void> {
@@ -71,11 +86,9 @@ export function threadsPanel(app: App): HTMLElement {
       class: 'link',
       text: 'Open',
       onclick: async () => {
-        if (thread?.archived && !app.showArchived) {
-          app.showArchived = true;
-          archivedToggle.checked = true;
-        }
+        if (thread?.archived && !app.showArchived) revealArchived();
         await app.select(id);
+        options.picked();
       },
     });
     found.replaceChildren();
@@ -88,34 +101,46 @@ export function threadsPanel(app: App): HTMLElement {
     onchange: (e: Event) => {
       app.showArchived = (e.target as HTMLInputElement).checked;
       pages = 1;
-      void app.changed('threads');
+      watch();
     },
   });
 
-  app.on(['threads', 'selection'], render);
+  function revealArchived(): void {
+    app.showArchived = archivedToggle.checked = true;
+    pages = 1;
+    watch();
+  }
+
+  app.on(['selection'], draw);
+  watch();
   return h(
     'nav',
     { id: 'threads', class: 'sidebar', 'aria-labelledby': 'threads-heading' },
-    h('div', { class: 'sidebar-head' }, h('h2', { id: 'threads-heading', text: 'Threads' }), h('button', {
-      type: 'button',
-      class: 'primary',
-      text: 'New thread',
-      onclick: () =>
-        app.run(async () => {
-          const id = await createThread(app.store);
-          await app.select(id);
-          await app.changed('threads');
-          document.getElementById('composer-input')?.focus();
-        }),
-    })),
-    searchBox(app, {
-      revealArchived: () => {
-        app.showArchived = archivedToggle.checked = true;
-        pages = 1;
-      },
-    }),
-    h('form', { class: 'find', role: 'search', 'aria-label': 'Find thread by name', onsubmit: (e: SubmitEvent) => app.run(() => find(e)) }, query, h('button', { type: 'submit', text: 'Find' })),
-    found,
+    h(
+      'div',
+      { class: 'sidebar-head' },
+      h('h2', { id: 'threads-heading', text: 'Threads' }),
+      h('button', {
+        type: 'button',
+        class: 'primary',
+        text: 'New chat',
+        onclick: () =>
+          app.run(async () => {
+            const id = await createChat(app.store);
+            await app.select(id);
+            options.picked();
+            document.getElementById('composer-input')?.focus();
+          }),
+      }),
+    ),
+    searchBox(app, { revealArchived, picked: options.picked }),
+    h(
+      'details',
+      { class: 'find-box' },
+      h('summary', { text: 'Find by name (session index)' }),
+      h('form', { class: 'find', role: 'search', 'aria-label': 'Find thread by name', onsubmit: (e: SubmitEvent) => app.run(() => find(e)) }, query, h('button', { type: 'submit', text: 'Find' })),
+      found,
+    ),
     h('label', { class: 'toggle' }, archivedToggle, 'Show archived'),
     list,
     more,

@@ -1,5 +1,4 @@
-import type { DynamicToolRecord, StateStoreClient, ThreadInput, ThreadMetadata } from 'agent-state-store';
-import { nowSeconds } from './app.js';
+import type { DynamicToolRecord, StateStoreClient, ThreadMetadata } from 'agent-state-store';
 
 /** The rollout path a demo thread gets, so the session index can find it by name. */
 export function rolloutPathOf(threadId: string): string {
@@ -12,9 +11,9 @@ export function threadIdOfRolloutPath(path: string): string | null {
   return match?.[1] ?? null;
 }
 
-/** What a thread is called in the UI: its session-index name, else its preview. */
-export function displayName(name: string | null | undefined, thread: Pick<ThreadMetadata, 'preview'>): string {
-  return name || thread.preview || 'New conversation';
+/** What a thread is called in the UI: its name (given, or its first message's), else its preview. */
+export function displayName(thread: Pick<ThreadMetadata, 'name' | 'preview'>): string {
+  return thread.name || thread.preview || 'New chat';
 }
 
 /** The tools a new thread starts with, so the agent has something to call. */
@@ -33,46 +32,23 @@ export const STARTER_TOOLS: DynamicToolRecord[] = [
   },
 ];
 
-export const SYSTEM_PROMPT = 'You are a helpful coding agent. Think briefly, call a tool when it helps, and answer concisely.';
-
 /**
- * Creates a thread the way an agent CLI would describe an interactive session, with the root system
- * message every branch grows from (so that even the first user message can be edited and resent:
- * forking needs a parent message) and the starter tools.
+ * "New chat": a thread described the way an agent CLI describes an interactive session (createThread
+ * fills in the rest), with the starter tools. It has no messages; its first user message names it.
  */
-export async function createThread(store: StateStoreClient): Promise<string> {
+export async function createChat(store: StateStoreClient): Promise<string> {
   const id = crypto.randomUUID();
-  const now = nowSeconds();
-  const thread: ThreadInput = {
+  await store.createThread({
     id,
     rolloutPath: rolloutPathOf(id),
-    preview: '',
-    ephemeral: false,
     modelProvider: 'simulated',
-    createdAt: now,
-    updatedAt: now,
-    status: 'idle',
     cwd: '/workspace/agent-state-store',
-    cliVersion: 'demo-0.1.0',
+    cliVersion: 'demo-0.2.0',
     source: 'interactive',
-    name: null,
     sandboxPolicy: 'workspace-write',
     approvalMode: 'on-request',
     gitBranch: 'main',
-  };
-  await store.upsertThread(thread);
-  await store.appendMessage(id, 'system', SYSTEM_PROMPT);
+  });
   await store.persistDynamicTools(id, STARTER_TOOLS);
   return id;
-}
-
-/**
- * Changes some of a thread's metadata. upsertThread replaces every column, so the thread is read
- * fresh right before; a rename also reaches the session index through it.
- */
-export async function updateThread(store: StateStoreClient, id: string, patch: Partial<ThreadInput>): Promise<void> {
-  const thread = await store.getThread(id);
-  if (!thread) return;
-  const { currentLeafId: _leaf, ...rest } = thread;
-  await store.upsertThread({ ...rest, ...patch, updatedAt: Math.max(nowSeconds(), thread.updatedAt) });
 }

@@ -1,3 +1,4 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
 import type { BrowserContext, Locator, Page } from '@playwright/test';
 import { PORTS, url } from '../ports.js';
 import { expect, test as base } from './fixtures.js';
@@ -47,16 +48,19 @@ export const test = base.extend<{ demo: Demo }>({
 
 export { expect };
 
-/** The current branch's messages, as list items. */
+/** The current branch's messages: the list's own items (a reply's Markdown may hold lists of its own). */
 export function messages(page: Page): Locator {
-  return page.getByRole('list', { name: 'Messages', exact: true }).getByRole('listitem');
+  return page.getByRole('list', { name: 'Messages', exact: true }).locator(':scope > li');
 }
 
-/** Clicks "New thread" and waits for the composer to take input. */
+/** Clicks "New chat" (opening the thread drawer first on a narrow screen) and waits for the empty chat. */
 export async function newThread(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'New thread' }).click();
+  const button = page.getByRole('button', { name: 'New chat' });
+  if (!(await button.isVisible())) await page.getByRole('button', { name: 'Threads', exact: true }).click();
+  await button.click();
   await expect(page.getByRole('textbox', { name: 'Message' })).toBeEnabled();
-  await expect(messages(page)).toHaveCount(1);
+  await expect(page.getByText('What can the agent do for you?')).toBeVisible();
+  await expect(messages(page)).toHaveCount(0);
 }
 
 /** Waits until the agent is not streaming and `count` finished agent replies are on the branch. */
@@ -80,7 +84,10 @@ export async function say(page: Page, text: string, repliesAfter: number): Promi
   await waitForReplies(page, repliesAfter);
 }
 
-/** Saves a screenshot of `target` in the test's output directory and attaches it to the report. */
+/**
+ * Saves a screenshot of `target` in the test's output directory and attaches it to the report; with
+ * UPDATE_SCREENSHOTS=1 it also replaces demo/screenshots/<name>.png, the pictures the README shows.
+ */
 export async function shoot(target: Page | Locator, name: string, { showToasts = false } = {}): Promise<void> {
   const path = base.info().outputPath(`${name}.png`);
   // A focus ring left by the last click is noise in a picture of the panel.
@@ -89,4 +96,14 @@ export async function shoot(target: Page | Locator, name: string, { showToasts =
   // Toasts float over whatever is below them; only the picture of a toast itself wants them.
   await target.screenshot({ path, animations: 'disabled', caret: 'hide', ...(showToasts ? {} : { style: '#toasts { visibility: hidden; }' }) });
   await base.info().attach(name, { path, contentType: 'image/png' });
+  if (process.env['UPDATE_SCREENSHOTS'] === '1') {
+    const dir = new URL('../../demo/screenshots/', import.meta.url);
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(path, new URL(`${name}.png`, dir));
+  }
+}
+
+/** The computed opacity of the hover actions of `message` (they fade in, so poll it). */
+export function actionsOpacity(message: Locator): Promise<number> {
+  return message.locator('.message-actions').evaluate((el) => Number(getComputedStyle(el).opacity));
 }

@@ -23,6 +23,7 @@ test('threads: rename through the session index, find by name, archive and unarc
 
   await newThread(page);
   await expect(list.getByRole('listitem')).toHaveCount(2);
+  await sidebar.getByText('Find by name (session index)').click();
   await sidebar.getByRole('searchbox', { name: 'Find thread by name' }).fill('SCHEMA MIGRATION');
   await sidebar.getByRole('button', { name: 'Find' }).click();
   await expect(sidebar.getByRole('status')).toContainText('Found “Schema migration” at /rollouts/');
@@ -66,25 +67,25 @@ test('checkpoints: save the branch, keep talking, restore it; the saved messages
   await panel.getByRole('textbox', { name: 'Checkpoint name' }).fill('after step one');
   await panel.getByRole('button', { name: 'Save checkpoint' }).click();
   await say(page, 'Step two', 2);
-  await expect(messages(page)).toHaveCount(5);
+  await expect(messages(page)).toHaveCount(4);
 
   const saved = panel.getByRole('listitem').filter({ hasText: 'after step one' });
-  await expect(saved).toContainText('3 messages');
+  await expect(saved).toContainText('2 messages');
   await saved.locator('summary').click();
-  await expect(panel.getByRole('list', { name: 'Messages saved in after step one' }).getByRole('listitem')).toHaveText([/System: You are a helpful/, 'You: Step one', /Agent: /]);
+  await expect(panel.getByRole('list', { name: 'Messages saved in after step one' }).getByRole('listitem')).toHaveText(['You: Step one', /Agent: /]);
   await shoot(panel, 'checkpoints');
   await saved.getByRole('button', { name: 'Restore' }).click();
-  await expect(messages(page)).toHaveCount(3);
+  await expect(messages(page)).toHaveCount(2);
   await expect(messages(page).last()).toContainText('You asked: “Step one”');
 
   // After the conversation is cleared, restoring writes the saved messages again.
   await page.getByRole('button', { name: 'Clear', exact: true }).click();
   await page.getByRole('dialog', { name: 'Clear conversation?' }).getByRole('button', { name: 'Clear' }).click();
-  await expect(messages(page)).toHaveCount(1);
+  await expect(messages(page)).toHaveCount(0);
   await saved.getByRole('button', { name: 'Restore' }).click();
   await page.getByRole('dialog', { name: 'Restore by rewriting?' }).getByRole('button', { name: 'Replace conversation' }).click();
-  await expect(messages(page)).toHaveCount(3);
-  await expect(messages(page).nth(1)).toContainText('Step one');
+  await expect(messages(page)).toHaveCount(2);
+  await expect(messages(page).nth(0)).toContainText('Step one');
 
   await saved.getByRole('button', { name: 'Delete' }).click();
   await expect(panel.getByText('No checkpoints yet.')).toBeVisible();
@@ -148,7 +149,7 @@ test('goal: the budget meter moves as the agent spends tokens; continue, status 
   await expect(panel.getByTestId('goal-continuations')).toHaveText('1');
   await expect(page.locator('.message.streaming')).toBeVisible();
   await expect(page.locator('.message.streaming')).toHaveCount(0, { timeout: 20_000 });
-  await expect(messages(page)).toHaveCount(4);
+  await expect(messages(page)).toHaveCount(3);
   await expect.poll(() => valueOf(meter)).toBeGreaterThan(used);
 
   await panel.getByRole('combobox', { name: 'Goal status' }).selectOption('paused');
@@ -168,14 +169,41 @@ test('goal: the budget meter moves as the agent spends tokens; continue, status 
   await expect(panel.getByText('No goal yet.')).toBeVisible();
 });
 
-test('a goal that runs over its budget is marked budget limited', async ({ demo: { page } }) => {
+test('the agent stops at budget_limited: the reply is cut off, the goal is marked, and the agent does not start again', async ({ demo: { page } }) => {
   await newThread(page);
   const panel = page.getByRole('region', { name: 'Goal' });
   await panel.getByRole('textbox', { name: 'Objective' }).fill('Tiny budget');
   await panel.getByRole('spinbutton', { name: 'Token budget' }).fill('20');
   await panel.getByRole('button', { name: 'Set goal' }).click();
-  await say(page, 'Spend it all', 1);
+  await say(page, 'Please explain the budget in detail', 1);
   await expect(panel.getByRole('combobox', { name: 'Goal status' })).toHaveValue('budget_limited');
+
+  // The reply stopped where the budget ran out, long before its end, and says so.
+  const reply = messages(page).last();
+  await expect(reply).toHaveAttribute('data-status', 'cancelled');
+  await expect(reply).toContainText('Stopped: the goal’s token budget ran out (budget limited).');
+  await expect(reply).not.toContainText('Several tabs');
+  const banner = page.locator('.agent-banner');
+  await expect(banner).toContainText('The agent has stopped');
+  await expect(banner).toContainText('“Tiny budget” used its token budget');
+  await expect(page.locator('.thread-badges')).toHaveText('idle');
+  await shoot(page.getByRole('main'), 'budget');
+
+  // A new message is kept, but the agent checks its goal and does not answer.
+  const composer = page.getByRole('textbox', { name: 'Message' });
+  await composer.fill('Are you still there?');
+  await composer.press('Enter');
+  await expect(page.getByRole('status').filter({ hasText: 'The agent did not answer' })).toBeVisible();
+  await expect(messages(page)).toHaveCount(3);
+  await expect(page.locator('.message.streaming')).toHaveCount(0);
+
+  // Set back to active, the agent goes on (and, still over budget, stops again at once).
+  await panel.getByRole('combobox', { name: 'Goal status' }).selectOption('active');
+  await expect(banner).toBeHidden();
+  await panel.getByRole('button', { name: 'Continue' }).click();
+  await expect(messages(page)).toHaveCount(4);
+  await expect(panel.getByRole('combobox', { name: 'Goal status' })).toHaveValue('budget_limited');
+  await expect(banner).toBeVisible();
 });
 
 test('jobs: progress bars advance to completion; a job can be cancelled or failed', async ({ demo: { page } }) => {
