@@ -43,9 +43,8 @@ export interface ReplyOptions {
 
 /** Stores an empty streaming assistant message in `threadId` and returns the writer that fills it. */
 export async function startReply(store: StateStoreClient, threadId: string, options: ReplyOptions): Promise<ReplyWriter> {
-  // beginMessage appends after the current leaf, so a regenerate first moves the leaf to the question.
-  if (options.parentId !== null) await store.setCurrentLeafId(threadId, options.parentId);
-  const messageId = await store.beginMessage(threadId, 'assistant', options.item);
+  // A regenerate answers the question itself, in one atomic call: a sibling of the earlier answers.
+  const messageId = await store.beginMessage(threadId, 'assistant', options.item, options.parentId === null ? {} : { parentId: options.parentId });
   let text = '';
   let sentLength = 0;
   let lastFlushAt = 0;

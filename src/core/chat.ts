@@ -70,8 +70,26 @@ export function updateThreadRow(db: SqlDriver, index: SessionIndex, id: string, 
 export function validateChatMessage(input: unknown) {
   const m = v.record(input, 'message');
   const role = v.oneOf(m['role'], 'message.role', CHAT_ROLES);
-  const parentId = m['parentId'] === undefined ? undefined : m['parentId'] === null ? null : v.messageId(m['parentId'], 'message.parentId');
-  return { ...validateMessage(role, m['content'], m['item'], 'message.'), parentId };
+  return { ...validateMessage(role, m['content'], m['item'], 'message.'), parentId: validateParentId(m['parentId'], 'message.parentId') };
+}
+
+/** A parentId as the app layer takes it: undefined (the current leaf), null (a new root) or a message id. */
+export function validateParentId(value: unknown, field: string): number | null | undefined {
+  return value === undefined ? undefined : value === null ? null : v.messageId(value, field);
+}
+
+/**
+ * The parent a new message answers: the current leaf when `parentId` is undefined, else `parentId`
+ * itself, which must be null or a message of the thread (INVALID_ARGUMENT for another thread's,
+ * NOT_FOUND for a missing one). NOT_FOUND when the thread does not exist.
+ */
+export function resolveParent(db: SqlDriver, threadId: string, parentId: number | null | undefined, field: string): number | null {
+  requireThread(db, threadId);
+  if (parentId === undefined) return currentLeaf(db, threadId);
+  if (parentId !== null && threadOfMessage(db, parentId) !== threadId) {
+    throw new StoreError('INVALID_ARGUMENT', `message ${parentId} is not in thread ${threadId}`, { details: { field, threadId } });
+  }
+  return parentId;
 }
 
 /**
@@ -80,15 +98,7 @@ export function validateChatMessage(input: unknown) {
  * INVALID_ARGUMENT, a missing one NOT_FOUND; either way nothing is written.
  */
 export function addChatMessage(db: SqlDriver, index: SessionIndex, threadId: string, m: ReturnType<typeof validateChatMessage>, now: number): MessageRecord {
-  requireThread(db, threadId);
-  let parentEntryId: number | null;
-  if (m.parentId === undefined) parentEntryId = currentLeaf(db, threadId);
-  else {
-    parentEntryId = m.parentId;
-    if (parentEntryId !== null && threadOfMessage(db, parentEntryId) !== threadId) {
-      throw new StoreError('INVALID_ARGUMENT', `message ${parentEntryId} is not in thread ${threadId}`, { details: { field: 'message.parentId', threadId } });
-    }
-  }
+  const parentEntryId = resolveParent(db, threadId, m.parentId, 'message.parentId');
   const { role, content, itemJson } = m;
   const id = addAsLeaf(db, index, { threadId, role, content, itemJson, createdAt: now, parentEntryId });
   touchThread(db, threadId, now);

@@ -1,9 +1,11 @@
 import { describeChange, type StoreChange } from './changes.js';
-import { addChatMessage, branchWithSiblings, createThreadRow, updateThreadRow, validateChatMessage, validateNewThread } from './chat.js';
+import {
+  addChatMessage, branchWithSiblings, createThreadRow, resolveParent, updateThreadRow, validateChatMessage, validateNewThread, validateParentId,
+} from './chat.js';
 import { StoreError, toStoreError } from './errors.js';
 import { watchBranch, watchThreads, type LiveHost } from './live.js';
 import { operation, SERVED_METHODS } from './operations.js';
-import { listAllMessages, validateMessage, currentLeaf } from './messages.js';
+import { listAllMessages, validateMessage } from './messages.js';
 import { migrate } from './migrate.js';
 import { listMessagePage, listThreadPage } from './pages.js';
 import { pruneThreadRows, vacuumDatabase } from './retention.js';
@@ -193,15 +195,22 @@ export class StateStore extends GraphStore {
   // --- streaming -------------------------------------------------------------------------------
 
   /**
-   * Starts a streamed message: appended as the thread's new leaf with empty content and status
-   * "streaming". Returns its id. Feed it with appendMessageDelta and end it with finishMessage.
+   * Starts a streamed message: added with empty content and status "streaming" as the child of the
+   * current leaf, or of `options.parentId` as addMessage takes it (a streamed regenerate in one
+   * atomic call), and made the leaf. Returns its id. Feed it with appendMessageDelta and end it with
+   * finishMessage.
    */
-  beginMessage(threadId: string, role: string, item?: unknown): number {
+  beginMessage(threadId: string, role: string, item?: unknown, options?: { parentId?: number | null }): number {
     return this.write(
       'beginMessage',
-      () => ({ threadId: v.nonEmpty(threadId, 'threadId'), ...validateMessage(role, '', item), createdAt: this.now() }),
-      (m) => {
-        const id = beginStream(this.db, { ...m, parentEntryId: currentLeaf(this.db, m.threadId) });
+      () => ({
+        threadId: v.nonEmpty(threadId, 'threadId'),
+        ...validateMessage(role, '', item),
+        createdAt: this.now(),
+        parentId: validateParentId(options === undefined ? undefined : v.record(options, 'options')['parentId'], 'options.parentId'),
+      }),
+      ({ parentId, ...m }) => {
+        const id = beginStream(this.db, { ...m, parentEntryId: resolveParent(this.db, m.threadId, parentId, 'options.parentId') });
         // The imported database may hand out an id that a replaced stream had.
         this.#replacedStreams.delete(id);
         return id;

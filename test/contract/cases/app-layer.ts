@@ -327,6 +327,42 @@ group('app layer: addMessage', (test) => {
   });
 });
 
+group('app layer: beginMessage with a parent', (test) => {
+  test('beginMessage with parentId streams a sibling answer in one call: the old answer is kept, the new one is the leaf', async ({ makeStore }) => {
+    const store = await makeStore();
+    const { user, answer } = await conversation(store);
+    const again = await store.beginMessage('t', 'assistant', null, { parentId: user });
+    await store.appendMessageDelta(again, 'a better answer');
+    await store.finishMessage(again);
+    eq((await store.getThread('t'))?.currentLeafId, again);
+    const branch = await store.getBranch('t');
+    eq(branch.map((m) => [m.id, m.content, m.status]), [[user, 'question', 'complete'], [again, 'a better answer', 'complete']]);
+    eq(branch[1]?.siblings, { index: 1, count: 2, ids: [answer, again] });
+  });
+
+  test('beginMessage with parentId null starts a new streamed root', async ({ makeStore }) => {
+    const store = await makeStore();
+    const { user, answer } = await conversation(store);
+    const root = await store.beginMessage('t', 'user', null, { parentId: null });
+    eq(ids(await store.listMessages('t')), [root]);
+    eq(ids(await store.listThreadMessages('t')), [user, answer, root]);
+  });
+
+  test('beginMessage with a parent of another thread, a missing parent or a bad parentId writes nothing', async ({ makeStore }) => {
+    const store = await makeStore();
+    const { answer } = await conversation(store);
+    await store.createThread({ id: 'other' });
+    const foreign = await store.addMessage('other', { role: 'user', content: 'elsewhere' });
+    const error = await rejects(() => store.beginMessage('t', 'assistant', null, { parentId: foreign.id }), 'INVALID_ARGUMENT');
+    eq(error.details?.['field'], 'options.parentId');
+    await rejects(() => store.beginMessage('t', 'assistant', null, { parentId: 99999 }), 'NOT_FOUND');
+    await invalid(() => store.beginMessage('t', 'assistant', null, { parentId: 'x' as unknown as number }), 'options.parentId');
+    await invalid(() => store.beginMessage('t', 'assistant', null, 7 as unknown as { parentId: number }), 'options');
+    eq((await store.listThreadMessages('t')).length, 2, 'nothing added');
+    eq((await store.getThread('t'))?.currentLeafId, answer, 'the leaf stays');
+  });
+});
+
 group('app layer: getBranch', (test) => {
   test('getBranch gives each message its status: streaming while open, then complete, failed or cancelled', async ({ makeStore }) => {
     const store = await makeStore();
