@@ -17,6 +17,16 @@ export interface WorkerOpenOptions {
   recoverOnStart: boolean;
 }
 
+/**
+ * How the leader runs one call. `flushDeltas: false` lets a read skip writing the buffered stream
+ * deltas first: a live query's re-read follows a change notice, which comes after a commit, so what
+ * it was told of is already there, and the deltas still buffered send their own notice when they
+ * are written. Without it, a page watching a stream would commit the buffer once a frame.
+ */
+export interface CallOptions {
+  flushDeltas?: boolean;
+}
+
 interface WireError {
   isStoreError: boolean;
   code: StoreErrorCode;

@@ -4,7 +4,7 @@ import type { ServedMethod } from '../src/core/operations.js';
 import type { ImportProgress } from '../src/core/transfer.js';
 import type { StoreInfo } from '../src/core/types.js';
 import { loadEngine } from '../src/driver/engine.js';
-import { storeChannels, type WorkerOpenOptions } from '../src/wire.js';
+import { storeChannels, type CallOptions, type WorkerOpenOptions } from '../src/wire.js';
 import type { ControlMessage } from './control.js';
 import { openDatabase } from './database.js';
 import { Leader, type CallArgs, type CallResult, type LeaderApi, type LeaderHooks } from './leader.js';
@@ -163,9 +163,9 @@ export function makeWorkerApi(hooks?: LeaderHooks) {
     },
 
     /** Runs one store method on the leader. Writes carry a request id so a retry applies once. */
-    async call<M extends ServedMethod>(method: M, args: CallArgs<M>, requestId: string | null = null): Promise<CallResult<M>> {
+    async call<M extends ServedMethod>(method: M, args: CallArgs<M>, requestId: string | null = null, callOptions?: CallOptions): Promise<CallResult<M>> {
       // The request log is for calls that may reach a second leader; this tab's own leader skips it.
-      const result = await onLeader((api, retried) => (api as LeaderApi).call(method, args, retried ? requestId : null));
+      const result = await onLeader((api, retried) => (api as LeaderApi).call(method, args, retried ? requestId : null, callOptions));
       return result instanceof Uint8Array ? Comlink.transfer(result, [result.buffer]) : result;
     },
 

@@ -8,7 +8,7 @@ import type { StateStore } from '../src/core/store.js';
 import { atomically } from '../src/core/transaction.js';
 import type { ImportProgress } from '../src/core/transfer.js';
 import type { StoreInfo } from '../src/core/types.js';
-import { storeChannels, type WorkerOpenOptions } from '../src/wire.js';
+import { storeChannels, type CallOptions, type WorkerOpenOptions } from '../src/wire.js';
 import { startStore, type OpenedDatabase } from './database.js';
 import { DeltaBuffer } from './delta-buffer.js';
 import { GroupCommit } from './group-commit.js';
@@ -43,7 +43,7 @@ export interface LeaderHooks {
 
 /** What the leader serves to every tab's worker, its own included. */
 export interface LeaderApi {
-  call<M extends ServedMethod>(method: M, args: CallArgs<M>, requestId: string | null): Promise<CallResult<M>>;
+  call<M extends ServedMethod>(method: M, args: CallArgs<M>, requestId: string | null, options?: CallOptions): Promise<CallResult<M>>;
   info(): Promise<StoreInfo>;
 }
 
@@ -109,7 +109,7 @@ export class Leader implements LeaderApi {
   }
 
   /** Runs one store method as the operation table says; a write with a request id is applied at most once. */
-  async call<M extends ServedMethod>(method: M, args: CallArgs<M>, requestId: string | null): Promise<CallResult<M>> {
+  async call<M extends ServedMethod>(method: M, args: CallArgs<M>, requestId: string | null, options?: CallOptions): Promise<CallResult<M>> {
     // Another tab's call that reaches a leader on its way out is sent again to the next one.
     if (this.closed) throw new StoreError('BUSY', `${method}: the leading tab is closing`, { details: { resigned: true } });
     if (!isServed(method)) throw new StoreError('INVALID_ARGUMENT', `${String(method)} is not a store method`, { details: { field: 'method' } });
@@ -117,7 +117,8 @@ export class Leader implements LeaderApi {
     const spec = operation(method);
     // Deltas are buffered and written together (not through the request log: that would be a row per token).
     if (spec.mode === 'buffered') return this.deltas.append(args) as Promise<CallResult<M>>;
-    this.deltas.beforeCall(spec.endsStream?.(args));
+    // Every call but a read that says it need not sees the buffered deltas written first.
+    if (spec.mode !== 'read' || options?.flushDeltas !== false) this.deltas.beforeCall(spec.endsStream?.(args));
     const hosted = this.hosted[method] as ((args: CallArgs<M>) => Promise<CallResult<M>>) | undefined;
     if (hosted) return hosted(args);
     const run = () => (this.store[method] as (...a: CallArgs<M>) => CallResult<M>).apply(this.store, args);

@@ -5,9 +5,9 @@ import { watchBranch, watchThreads, type LiveHost } from '../core/live.js';
 import { carriesRequestId, SERVED_METHODS, type LocalMethod, type ServedMethod } from '../core/operations.js';
 import type { StateStore } from '../core/store.js';
 import type { ImportOptions, ImportProgress, ImportResult } from '../core/transfer.js';
-import type { Durability, StoreInfo, VfsChoice } from '../core/types.js';
+import type { BranchMessage, Durability, StoreInfo, ThreadMetadata, VfsChoice } from '../core/types.js';
 import { UNCLONEABLE } from '../core/validate.js';
-import { installErrorTransfer, storeChannels, type WorkerOpenOptions } from '../wire.js';
+import { installErrorTransfer, storeChannels, type CallOptions, type WorkerOpenOptions } from '../wire.js';
 import type { WorkerApi } from '../../worker/api.js';
 
 /** Options of openStateStore. */
@@ -163,17 +163,17 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
       throw new StoreError('STORAGE', `${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
   };
-  const call = async <M extends ServedMethod>(method: M, args: Parameters<StateStore[M]>): Promise<unknown> => {
+  const call = async <M extends ServedMethod>(method: M, args: Parameters<StateStore[M]>, options?: CallOptions): Promise<unknown> => {
     // A write carries an id that the leader records with it, so a retry after failover applies once.
     const requestId = carriesRequestId(method) ? crypto.randomUUID() : null;
     try {
-      return await remote.call(method, args, requestId);
+      return await remote.call(method, args, requestId, options);
     } catch (error) {
       if (!(error instanceof Error && error.name === 'DataCloneError')) throw error;
       // postMessage refused a value structured clone cannot copy. Send stand-ins instead, so that the
       // store's own validation names the field, exactly as it does in Node.
       try {
-        return await remote.call(method, standInsForUncloneable(args) as Parameters<StateStore[M]>, requestId);
+        return await remote.call(method, standInsForUncloneable(args) as Parameters<StateStore[M]>, requestId, options);
       } catch (retryError) {
         if (!(retryError instanceof Error && retryError.name === 'DataCloneError')) throw retryError;
         throw new StoreError('INVALID_ARGUMENT', `${method}: an argument cannot be sent to the worker (${retryError.message})`, { cause: retryError });
@@ -189,9 +189,10 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
     client[method] = (...args: Parameters<StateStore[typeof method]>) => guard(method, () => call(method, args));
   }
   const typed = client as unknown as StateStoreClient;
+  // A live query's re-reads leave the stream buffer alone (see CallOptions).
   const live: LiveHost = {
-    getBranch: (threadId, options) => typed.getBranch(threadId, options),
-    listThreads: (filters) => typed.listThreads(filters),
+    getBranch: (threadId, options) => guard('getBranch', () => call('getBranch', [threadId, options], { flushDeltas: false })) as Promise<BranchMessage[]>,
+    listThreads: (filters) => guard('listThreads', () => call('listThreads', [filters], { flushDeltas: false })) as Promise<ThreadMetadata[]>,
     onChange: (listener) => typed.subscribe(listener),
     schedule: nextFrame,
   };

@@ -172,15 +172,15 @@ test('a visible page re-runs a live query at most once per animation frame, howe
   const name = `live-frames-${crypto.randomUUID()}`;
   const result = await app.evaluate(
     async ({ name, changesChannel }) => {
+      // Count the live query's reads as they leave for the worker: every getBranch call is one message.
+      let reads = 0;
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
+        if (JSON.stringify(args[0] ?? null).includes('"getBranch"')) reads++;
+        return post.apply(this, args);
+      } as Worker['postMessage'];
       const store = await window.openStateStore({ name });
       await store.createThread({ id: 't' });
-      // Count the live query's reads: its host calls the client's getBranch.
-      let reads = 0;
-      const getBranch = store.getBranch;
-      store.getBranch = (...args) => {
-        reads++;
-        return getBranch(...args);
-      };
       let frames = 0;
       let counting = true;
       const tick = () => {
@@ -203,6 +203,7 @@ test('a visible page re-runs a live query at most once per animation frame, howe
       notices.close();
       stop();
       await store.close();
+      Worker.prototype.postMessage = post;
       return { visible: document.visibilityState, notices: NOTICES, reads: reads - readsBefore, frames };
     },
     { name, changesChannel: storeChannels(name).changes },
@@ -212,4 +213,32 @@ test('a visible page re-runs a live query at most once per animation frame, howe
   expect(result.notices).toBeGreaterThan(result.frames);
   expect(result.reads).toBeGreaterThan(0);
   expect(result.reads).toBeLessThanOrEqual(result.frames);
+});
+
+test("watching its own stream does not make the leader commit the delta buffer once a frame: re-reads leave it to its 200 ms flush", async ({ app }) => {
+  const result = await app.evaluate(async () => {
+    const store = await window.openStateStore({ name: `live-flush-${crypto.randomUUID()}` });
+    const thread = await store.createThread({ id: 't' });
+    let deliveries = 0;
+    const stop = store.watchBranch(thread.id, () => void deliveries++);
+    const id = await store.beginMessage('t', 'assistant');
+    const before = (await store.info()).commits ?? 0;
+    const started = performance.now();
+    // A paced stream, as a model sends it: a delta every 10 ms for about two seconds.
+    for (let i = 0; i < 200; i++) {
+      await store.appendMessageDelta(id, `w${i} `);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const elapsed = performance.now() - started;
+    const commits = ((await store.info()).commits ?? 0) - before;
+    await store.finishMessage(id);
+    stop();
+    await store.close();
+    return { commits, elapsed, deliveries };
+  });
+  console.log(`stream watched by its own tab: ${result.commits} commits in ${Math.round(result.elapsed)} ms, ${result.deliveries} deliveries`);
+  // The buffer flushes 200 ms after the first delta it holds, so a stream of T ms makes at most
+  // ceil(T / 200) + 1 commits; a re-read that wrote the buffer would add one per re-read.
+  expect(result.commits).toBeLessThanOrEqual(Math.ceil(result.elapsed / 200) + 1);
+  expect(result.deliveries).toBeGreaterThan(1);
 });
