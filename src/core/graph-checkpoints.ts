@@ -131,15 +131,8 @@ export interface GraphCheckpointListOptions {
 const COLUMNS = 'thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, created_at';
 const WRITE_COLUMNS = 'task_id, idx, channel, type, value, task_path';
 
-interface ValidCheckpoint {
-  threadId: string;
-  namespace: string;
-  checkpointId: string;
-  parentCheckpointId: string | null;
-  type: string;
-  checkpoint: Uint8Array;
-  metadataJson: string;
-}
+/** A checkpoint ready to store: the record's own fields, its metadata serialized. */
+type ValidCheckpoint = Omit<GraphCheckpointRecord, 'metadata' | 'createdAt' | 'writes'> & { metadataJson: string };
 
 const optionalNamespace = (value: unknown, field: string): string => (value === undefined ? '' : v.text(value, field));
 

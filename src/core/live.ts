@@ -127,7 +127,8 @@ export function watchBranch(
   return liveQuery(
     host,
     () => host.getBranch(threadId, query),
-    (change) => change.kind === 'database' || (change.threadId === threadId && change.kind !== 'checkpoint' && change.kind !== 'graphCheckpoint' && change.kind !== 'goal'),
+    // A branch is its thread's messages and leaf: message and thread changes of that thread, or anything (an import).
+    (change) => change.kind === 'database' || (change.threadId === threadId && (change.kind === 'message' || change.kind === 'thread')),
     listener,
     watch,
   );
