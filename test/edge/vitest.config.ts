@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url';
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/**
+ * The edge suite: runs inside workerd (the Cloudflare Workers runtime) through
+ * @cloudflare/vitest-pool-workers, apart from the Node projects in the root vitest.config.ts.
+ */
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      main: here('./worker.ts'),
+      miniflare: {
+        compatibilityDate: '2026-04-01',
+        compatibilityFlags: ['nodejs_compat'],
+        durableObjects: { STORES: { className: 'StoreObject', useSQLite: true } },
+      },
+    }),
+  ],
+  test: {
+    name: 'edge',
+    root: here('../..'),
+    include: ['test/edge/**/*.test.ts'],
+    testTimeout: 60_000,
+    // CI sums the counts from this report; people read the default reporter.
+    reporters: process.env['CI'] ? ['default', ['json', { outputFile: 'test-results/edge.json' }]] : ['default'],
+  },
+});
