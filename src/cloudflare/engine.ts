@@ -108,6 +108,12 @@ async function withPrecompiledWrappers<T>(boot: () => Promise<T>): Promise<T> {
 
 // One engine per isolate: instantiating the module costs tens of milliseconds.
 let engine: Promise<EdgeSqlite3> | undefined;
+let loaded: EdgeSqlite3 | undefined;
+
+/** The engine once loadEdgeEngine() has resolved, for synchronous code; undefined before. */
+export function loadedEdgeEngine(): EdgeSqlite3 | undefined {
+  return loaded;
+}
 
 /**
  * Loads sqlite-wasm once per isolate from the bundled wasm module. Await it before the first
@@ -132,6 +138,7 @@ export function loadEdgeEngine(): Promise<EdgeSqlite3> {
     // Callbacks registered later (user functions, hooks) take the same precompiled path.
     wasm.jsFuncToWasm = (func, sig) => (typeof func === 'string' ? wasmFunction(sig as WasmFunction, keyOfSignature(func)) : wasmFunction(func as WasmFunction, keyOfSignature(String(sig))));
     (sqlite3 as unknown as { config: { warn: () => void } }).config.warn = () => {};
+    loaded = sqlite3;
     return sqlite3;
   });
   engine.catch(() => {
