@@ -1,0 +1,191 @@
+import { env } from 'cloudflare:workers';
+import { runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { CHUNK_CHARS, durableObjectDriver, durableObjectTextFile, SCHEMA_VERSION_KEY } from '../../src/cloudflare/driver.js';
+import { edgeStore, StoreError } from '../../src/cloudflare/index.js';
+import { LATEST_SCHEMA_VERSION } from '../../src/core/migrate.js';
+import { StateStore } from '../../src/core/store.js';
+import type { StoreObject } from './worker.js';
+
+const fresh = () => env.STORES.get(env.STORES.newUniqueId()) as DurableObjectStub<StoreObject>;
+const named = () => edgeStore(env.STORES, `host-${crypto.randomUUID()}`);
+
+describe('the object’s RPC surface', () => {
+  it('serves only the served methods of the operation table', async () => {
+    const stub = fresh();
+    for (const method of ['close', 'info', 'recoverInterruptedMessages', 'subscribe', 'watchBranch', 'nope', '__proto__', 'constructor', 'toString']) {
+      const reply = await stub.call(method, []);
+      expect(reply, method).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', details: { field: 'method' } } });
+    }
+    expect(await stub.call('listThreads', 'nope' as unknown as unknown[])).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', details: { field: 'args' } } });
+    expect(await stub.call('listThreads', [])).toEqual({ ok: true, value: [] });
+  });
+
+  it('answers plain data: a record is a plain object, a null-prototype result too', async () => {
+    const stub = fresh();
+    const created = await stub.call('createThread', [{ id: 't', title: 'T' }]);
+    expect(created.ok).toBe(true);
+    expect(Object.getPrototypeOf((created as unknown as { value: unknown }).value)).toBe(Object.prototype);
+    const names = await stub.call('findThreadNamesByIds', [['t', '__proto__']]);
+    expect(names).toEqual({ ok: true, value: { t: 'T', ['__proto__']: null } });
+  });
+});
+
+describe('the Worker client', () => {
+  it('revives errors as real StoreErrors with code and details', async () => {
+    const store = named();
+    const error = await store.appendMessage('missing', 'user', 'hi').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe('NOT_FOUND');
+    const invalid = await store.upsertThread({ id: '' } as never).catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(StoreError);
+    expect((invalid as StoreError).details?.['field']).toBeTypeOf('string');
+  });
+
+  it('reports the edge capabilities in info(), and refuses listeners with a clear error', async () => {
+    const store = named();
+    const info = await store.info();
+    expect(info).toMatchObject({
+      host: 'durable-object',
+      sqliteVersion: 'unknown',
+      schemaVersion: LATEST_SCHEMA_VERSION,
+      durability: 'strict',
+      capabilities: { integrityCheck: 'quick', vacuum: 'automatic', durability: 'output-gate', listeners: false, exportImport: false },
+    });
+    expect(info.databaseSizeBytes).toBeGreaterThan(0);
+    expect(() => store.subscribe(() => {})).toThrow(/listeners do not cross RPC/);
+    expect(() => store.watchBranch('t', () => {})).toThrow(StoreError);
+    await store.close();
+    await expect(store.listThreads()).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(() => store.watchThreads(undefined, () => {})).toThrow(/closed/);
+  });
+
+  it('vacuum says it is automatic and rebuilds nothing; integrityCheck runs quick_check', async () => {
+    const store = named();
+    await store.createThread({ id: 't' });
+    const result = await store.vacuum();
+    expect(result.automatic).toBe(true);
+    expect(result.afterBytes).toBe(result.beforeBytes);
+    await expect(store.vacuum({ availableBytes: -0.5 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'options.availableBytes' } });
+    expect(await store.integrityCheck()).toEqual({ ok: true, problems: [] });
+  });
+
+  it('export and import are refused with a clear StoreError in this build', async () => {
+    const store = named();
+    await expect(store.exportDatabase()).rejects.toMatchObject({ code: 'STORAGE', message: expect.stringMatching(/not available on the edge/) });
+  });
+
+  it('one object per name: two names are two stores, one name is one store', async () => {
+    const name = `shard-${crypto.randomUUID()}`;
+    await edgeStore(env.STORES, name).createThread({ id: 'mine' });
+    expect((await edgeStore(env.STORES, name).listThreads()).map((t) => t.id)).toEqual(['mine']);
+    expect(await named().listThreads()).toEqual([]);
+  });
+});
+
+describe('the driver on ctx.storage', () => {
+  it('keeps the schema version in KV and refuses a newer one with SCHEMA_TOO_NEW, untouched', async () => {
+    await runInDurableObject(fresh(), (_object, state) => {
+      const open = () => StateStore.open({ db: durableObjectDriver(state.storage), sessionIndex: durableObjectTextFile(state.storage.kv) });
+      open().close();
+      expect(state.storage.kv.get(SCHEMA_VERSION_KEY)).toBe(LATEST_SCHEMA_VERSION);
+      state.storage.kv.put(SCHEMA_VERSION_KEY, LATEST_SCHEMA_VERSION + 1);
+      expect(open).toThrow(expect.objectContaining({ code: 'SCHEMA_TOO_NEW' }));
+      expect(state.storage.kv.get(SCHEMA_VERSION_KEY)).toBe(LATEST_SCHEMA_VERSION + 1);
+    });
+  });
+
+  it('a failed migration step rolls back its tables and its version', async () => {
+    await runInDurableObject(fresh(), async (_object, state) => {
+      const { migrate } = await import('../../src/core/migrate.js');
+      const db = durableObjectDriver(state.storage);
+      const steps = [
+        { version: 1, name: 'one', sql: 'CREATE TABLE one (x)' },
+        { version: 2, name: 'two', sql: 'CREATE TABLE two (x); SELECT nope FROM nowhere' },
+      ];
+      expect(() => migrate(db, steps)).toThrow(expect.objectContaining({ code: 'MIGRATION_FAILED' }));
+      expect(db.readSchemaVersion!()).toBe(1);
+      expect(db.all("SELECT name FROM sqlite_master WHERE name IN ('one', 'two') ORDER BY name").map((r) => r['name'])).toEqual(['one']);
+    });
+  });
+
+  it('nested transactions undo only the inner writes; an outer throw undoes all', async () => {
+    await runInDurableObject(fresh(), (_object, state) => {
+      const db = durableObjectDriver(state.storage);
+      db.exec('CREATE TABLE t (x)');
+      db.transaction!(() => {
+        db.run('INSERT INTO t VALUES (1)');
+        expect(db.inTransaction()).toBe(true);
+        expect(() => db.transaction!(() => {
+          db.run('INSERT INTO t VALUES (2)');
+          throw new Error('inner');
+        })).toThrow('inner');
+      });
+      expect(() => db.transaction!(() => {
+        db.run('INSERT INTO t VALUES (3)');
+        throw new Error('outer');
+      })).toThrow('outer');
+      expect(db.inTransaction()).toBe(false);
+      expect(db.all('SELECT x FROM t')).toEqual([{ x: 1 }]);
+    });
+  });
+
+  it('binds safe BigInts as numbers, refuses larger ones, and returns blobs as Uint8Array', async () => {
+    await runInDurableObject(fresh(), (_object, state) => {
+      const db = durableObjectDriver(state.storage);
+      expect(db.all('SELECT ? AS n', [42n])).toEqual([{ n: 42 }]);
+      expect(() => db.all('SELECT ? AS n', [2n ** 60n])).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      const blob = db.all('SELECT ? AS b', [new Uint8Array([1, 2, 3])])[0]!['b'];
+      expect(blob).toBeInstanceOf(Uint8Array);
+      expect([...(blob as Uint8Array)]).toEqual([1, 2, 3]);
+    });
+  });
+
+  it('engine errors map to StoreError codes: a foreign key is NOT_FOUND, a unique key CONFLICT', async () => {
+    await runInDurableObject(fresh(), (object) => {
+      const store = (object as unknown as StoreObject).localStore();
+      expect(() => store.appendMessage('nope', 'user', 'x')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+      store.createThread({ id: 't' });
+      expect(() => store.createThread({ id: 't' })).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+    });
+  });
+});
+
+describe('the session index in KV', () => {
+  it('is chunked under the per-value limit and reads back whole, past 2 MB', async () => {
+    await runInDurableObject(fresh(), (_object, state) => {
+      const file = durableObjectTextFile(state.storage.kv, 'test-index');
+      const line = `${'x'.repeat(999)}\n`;
+      const total = 3000; // about 3 MB, more than one value may hold
+      for (let i = 0; i < total; i++) file.append(line);
+      expect(file.read()).toBe(line.repeat(total));
+      expect(state.storage.kv.get('test-index')).toBe(Math.ceil((line.length * total) / CHUNK_CHARS));
+      file.replace('short\n');
+      expect(file.read()).toBe('short\n');
+      expect(state.storage.kv.get('test-index')).toBe(1);
+      expect(state.storage.kv.get('test-index:1')).toBeUndefined();
+    });
+  });
+
+  it('rolls back with the transaction its write ran in', async () => {
+    await runInDurableObject(fresh(), (_object, state) => {
+      const file = durableObjectTextFile(state.storage.kv, 'test-index');
+      file.append('kept\n');
+      expect(() => state.storage.transactionSync(() => {
+        file.append('lost\n');
+        file.replace('also lost\n');
+        throw new Error('the call failed');
+      })).toThrow('the call failed');
+      expect(file.read()).toBe('kept\n');
+    });
+  });
+
+  it('a failed call through the object leaves no index line, and the object keeps serving', async () => {
+    const stub = fresh();
+    expect(await stub.call('createThread', [{ id: 't', title: 'First' }])).toMatchObject({ ok: true });
+    // A title and a name that differ: refused after nothing was written.
+    expect(await stub.call('createThread', [{ id: 'u', title: 'A', name: 'B' }])).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(await stub.call('exportSessionIndex', [])).toMatchObject({ ok: true, value: expect.stringMatching(/^\{"thread_id":"t","thread_name":"First".*\n$/) });
+    expect(await stub.call('findThreadNameById', ['u'])).toEqual({ ok: true, value: null });
+  });
+});
