@@ -50,7 +50,7 @@ describe('the Worker client', () => {
       sqliteVersion: 'unknown',
       schemaVersion: LATEST_SCHEMA_VERSION,
       durability: 'strict',
-      capabilities: { integrityCheck: 'quick', vacuum: 'automatic', durability: 'output-gate', listeners: false, exportImport: false },
+      capabilities: { integrityCheck: 'quick', vacuum: 'automatic', durability: 'output-gate', listeners: false, exportImport: true },
     });
     expect(info.databaseSizeBytes).toBeGreaterThan(0);
     expect(() => store.subscribe(() => {})).toThrow(/listeners do not cross RPC/);
@@ -70,9 +70,14 @@ describe('the Worker client', () => {
     expect(await store.integrityCheck()).toEqual({ ok: true, problems: [] });
   });
 
-  it('export and import are refused with a clear StoreError in this build', async () => {
+  it('exports a SQLite file and imports it into another object through the Worker client (see transfer.test.ts)', async () => {
     const store = named();
-    await expect(store.exportDatabase()).rejects.toMatchObject({ code: 'STORAGE', message: expect.stringMatching(/not available on the edge/) });
+    await store.createThread({ id: 'moved' });
+    const bytes = await store.exportDatabase();
+    expect(new TextDecoder().decode(bytes.subarray(0, 15))).toBe('SQLite format 3');
+    const other = named();
+    expect(await other.importDatabase(bytes)).toMatchObject({ threads: 1 });
+    expect((await other.listThreads()).map((t) => t.id)).toEqual(['moved']);
   });
 
   it('one object per name: two names are two stores, one name is one store', async () => {

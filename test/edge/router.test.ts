@@ -27,7 +27,7 @@ function users() {
   return { alice, bob, aliceToken: `alice-${run}`, bobToken: `bob-${run}`, options: { authorize } };
 }
 
-const thread = (id: string) => ({ id, preview: `preview ${id}`, ephemeral: false, modelProvider: 'openai', createdAt: 1, updatedAt: 1, status: 'idle', cwd: '/', cliVersion: '1', source: 'api' });
+const thread = (id: string) => ({ id, preview: `preview ${id}`, ephemeral: false, modelProvider: 'openai', createdAt: 1, updatedAt: 1, status: 'idle' as const, cwd: '/', cliVersion: '1', source: 'api' as const });
 
 function request(path: string, init: RequestInit & { token?: string } = {}): Request {
   const headers = new Headers(init.headers);

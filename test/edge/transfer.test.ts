@@ -75,7 +75,7 @@ describe('importDatabase on the edge', () => {
     await loadEdgeEngine();
     const seen = await runInDurableObject(stub, (object) => {
       const events: ImportProgress[] = [];
-      object.localStore().importDatabase(bytes, { onProgress: (p) => events.push({ ...p }) });
+      (object as unknown as StoreObject).localStore().importDatabase(bytes, { onProgress: (p: ImportProgress) => events.push({ ...p }) });
       return events;
     });
     expect(seen[0]).toEqual({ phase: 'validate', fraction: 0 });
