@@ -28,7 +28,8 @@ test.beforeAll(async () => {
     ip: '127.0.0.1',
     port: PORTS.edgeRoundTrip,
     logLevel: 'error',
-    experimental: { disableExperimentalWarning: true, disableDevRegistry: true },
+    persistTo: join(work, 'state'),
+    experimental: { disableExperimentalWarning: true, disableDevRegistry: true, watch: false },
   });
 });
 
