@@ -42,7 +42,7 @@ describe('the Worker client', () => {
     expect((invalid as StoreError).details?.['field']).toBeTypeOf('string');
   });
 
-  it('reports the edge capabilities in info(), and refuses listeners with a clear error', async () => {
+  it('reports the edge capabilities in info(); after close() every call, the live ones too, is CLOSED', async () => {
     const store = named();
     const info = await store.info();
     expect(info).toMatchObject({
@@ -50,14 +50,31 @@ describe('the Worker client', () => {
       sqliteVersion: 'unknown',
       schemaVersion: LATEST_SCHEMA_VERSION,
       durability: 'strict',
-      capabilities: { integrityCheck: 'quick', vacuum: 'automatic', durability: 'output-gate', listeners: false, exportImport: false },
+      capabilities: { integrityCheck: 'quick', vacuum: 'automatic', durability: 'output-gate', listeners: 'rpc', exportImport: false },
     });
     expect(info.databaseSizeBytes).toBeGreaterThan(0);
-    expect(() => store.subscribe(() => {})).toThrow(/listeners do not cross RPC/);
-    expect(() => store.watchBranch('t', () => {})).toThrow(StoreError);
     await store.close();
+    expect(() => store.subscribe(() => {})).toThrow(expect.objectContaining({ code: 'CLOSED' }));
     await expect(store.listThreads()).rejects.toMatchObject({ code: 'CLOSED' });
     expect(() => store.watchThreads(undefined, () => {})).toThrow(/closed/);
+  });
+
+  it('a listener hears changes from another client of the same object, and stops when unsubscribed', async () => {
+    const name = `feed-${crypto.randomUUID()}`;
+    const watcher = edgeStore(env.STORES, name);
+    const writer = edgeStore(env.STORES, name);
+    const heard: unknown[] = [];
+    const stop = watcher.subscribe((change) => heard.push(change));
+    await watcher.listThreads(); // the feed is registered before this call runs
+    await writer.createThread({ id: 'w' });
+    await expect.poll(() => heard.length).toBe(1);
+    expect(heard[0]).toEqual({ kind: 'thread', method: 'createThread', threadId: 'w', id: 'w' });
+    stop();
+    await watcher.listThreads();
+    await writer.createThread({ id: 'x' });
+    await writer.listThreads();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(heard).toHaveLength(1);
   });
 
   it('vacuum says it is automatic and rebuilds nothing; integrityCheck runs quick_check', async () => {
