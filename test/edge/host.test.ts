@@ -3,6 +3,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { CHUNK_CHARS, durableObjectDriver, durableObjectTextFile, SCHEMA_VERSION_KEY } from '../../src/cloudflare/driver.js';
 import { edgeStore, StoreError } from '../../src/cloudflare/index.js';
+import { toStoreError } from '../../src/core/errors.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/core/migrate.js';
 import { StateStore } from '../../src/core/store.js';
 import type { StoreObject } from './worker.js';
@@ -158,12 +159,23 @@ describe('the driver on ctx.storage', () => {
     });
   });
 
-  it('engine errors map to StoreError codes: a foreign key is NOT_FOUND, a unique key CONFLICT', async () => {
-    await runInDurableObject(fresh(), (object) => {
-      const store = (object as unknown as StoreObject).localStore();
-      expect(() => store.appendMessage('nope', 'user', 'x')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
-      store.createThread({ id: 't' });
-      expect(() => store.createThread({ id: 't' })).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+  it("engine errors (plain Errors naming the SQLite code) map to StoreError codes in toStoreError", async () => {
+    await runInDurableObject(fresh(), (_object, state) => {
+      const db = durableObjectDriver(state.storage);
+      db.exec('CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (p INTEGER REFERENCES p (id)); INSERT INTO p VALUES (1)');
+      const mapped = (fn: () => void) => {
+        try {
+          fn();
+        } catch (error) {
+          expect(error).not.toBeInstanceOf(StoreError);
+          return toStoreError(error, 'test');
+        }
+        throw new Error('the statement did not fail');
+      };
+      expect(mapped(() => db.run('INSERT INTO c VALUES (2)'))).toMatchObject({ code: 'NOT_FOUND', details: { resultCode: 787 } });
+      expect(mapped(() => db.run('INSERT INTO p VALUES (1)'))).toMatchObject({ code: 'CONFLICT', details: { resultCode: 19 } });
+      expect(mapped(() => db.all('SELECT nope FROM nowhere'))).toMatchObject({ code: 'STORAGE', details: { resultCode: 1 } });
+      expect(mapped(() => db.all(`SELECT '${'x'.repeat(2_100_000)}' AS big`))).toMatchObject({ details: { resultCode: 18 } });
     });
   });
 });
