@@ -154,6 +154,17 @@ export function edgeStore(namespace: StoreNamespace, name: string): EdgeStoreCli
 
   const client: Record<string, unknown> = {};
   for (const method of SERVED_METHODS) client[method] = (...args: unknown[]) => call(method, args);
+  // importDatabase's onProgress is the one function an operation takes: it crosses as an RPC stub,
+  // which the object calls as the import advances (the rest of the arguments go as plain data).
+  client['importDatabase'] = (bytes: unknown, options?: unknown) => {
+    const onProgress = typeof options === 'object' && options !== null ? (options as { onProgress?: unknown }).onProgress : undefined;
+    if (typeof onProgress !== 'function') return call('importDatabase', options === undefined ? [bytes] : [bytes, options]);
+    if (closed) return Promise.reject(new StoreError('CLOSED', 'importDatabase: the store is closed'));
+    const { onProgress: _, ...rest } = options as Record<string, unknown>;
+    return enqueue('importDatabase', [bytes, rest], ([b, r]) =>
+      guard('importDatabase', () => stub.call('importDatabase', [standInsForUncloneable(b), { ...(standInsForUncloneable(r) as object), onProgress }])),
+    );
+  };
   Object.assign(client, {
     subscribe,
     watchBranch: (threadId, listener, options) => (open('watchBranch'), watchBranch(live, threadId, listener, options)),

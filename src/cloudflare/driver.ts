@@ -1,5 +1,6 @@
 import { StoreError } from '../core/errors.js';
 import type { DriverCapabilities, SqlDriver, SqlRow, SqlValue, TextFile } from '../driver/port.js';
+import { edgeImageOps } from './image.js';
 
 /**
  * The SqlDriver and TextFile ports on a Durable Object's storage: `ctx.storage.sql` for the database,
@@ -37,11 +38,6 @@ function rowOf(raw: Record<string, SqlStorageValue>): SqlRow {
   return row;
 }
 
-/** Whole-file operations wait for the engine loader that builds files in an in-memory sqlite-wasm copy. */
-function notYet(what: string): never {
-  throw new StoreError('STORAGE', `${what} is not available on the edge yet: the file is built in an in-memory copy that this build does not include`);
-}
-
 /** A SqlDriver on a Durable Object's `ctx.storage`. */
 export function durableObjectDriver(storage: DurableObjectStorage): SqlDriver & { readonly capabilities: DriverCapabilities } {
   const sql = storage.sql;
@@ -52,7 +48,7 @@ export function durableObjectDriver(storage: DurableObjectStorage): SqlDriver & 
     return sql;
   };
   const exec = (query: string, params: readonly SqlValue[] = []) => open().exec(query, ...params.map(bindable));
-  return {
+  const driver: SqlDriver & { readonly capabilities: DriverCapabilities } = {
     capabilities: EDGE_CAPABILITIES,
     exec(query) {
       exec(query).toArray();
@@ -94,16 +90,18 @@ export function durableObjectDriver(storage: DurableObjectStorage): SqlDriver & 
     close() {
       closed = true;
     },
-    serialize() {
-      return notYet('exportDatabase');
-    },
-    openImage() {
-      return notYet('importDatabase');
-    },
-    restoreFrom() {
-      notYet('importDatabase');
-    },
+    // Whole files go through an in-memory sqlite-wasm copy (./image.ts): the engine has no serialize or backup API.
+    serialize: () => files.serialize(),
+    openImage: (bytes) => files.openImage(bytes),
+    restoreFrom: (source, onProgress) => files.restoreFrom(source, onProgress),
   };
+  const files = edgeImageOps({
+    db: driver,
+    readSchemaVersion: () => driver.readSchemaVersion!(),
+    writeSchemaVersion: (version) => driver.writeSchemaVersion!(version),
+    transaction: (fn) => driver.transaction!(fn),
+  });
+  return driver;
 }
 
 /**

@@ -11,3 +11,6 @@ export { durableObjectDriver, durableObjectTextFile, EDGE_CAPABILITIES } from '.
 export type { EdgeReply } from './reply.js';
 export { StoreError, STORE_ERROR_CODES } from '../core/errors.js';
 export type { StoreErrorCode, StoreErrorDetails } from '../core/errors.js';
+export { handleStoreRequest, ROUTER_LIMITS } from './router.js';
+export type { StoreRouterOptions } from './router.js';
+export { loadEdgeEngine } from './engine.js';

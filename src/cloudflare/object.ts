@@ -6,6 +6,10 @@ import { StateStore } from '../core/store.js';
 import type { StoreInfo } from '../core/types.js';
 import { durableObjectDriver, durableObjectTextFile, EDGE_CAPABILITIES } from './driver.js';
 import { failure, plain, type EdgeReply } from './reply.js';
+import { loadEdgeEngine } from './engine.js';
+
+/** The methods that need the in-memory sqlite-wasm engine (see ./image.ts). */
+const FILE_METHODS: ReadonlySet<string> = new Set(['exportDatabase', 'importDatabase']);
 
 /**
  * How the edge host differs from the browser's, reported by info().capabilities. Every difference is
@@ -24,8 +28,8 @@ export interface EdgeCapabilities {
    * the Worker invocation that subscribed lives.
    */
   listeners: 'rpc';
-  /** False until the edge builds SQLite files: exportDatabase and importDatabase are refused with STORAGE. */
-  exportImport: false;
+  /** True: exportDatabase and importDatabase move the same SQLite files as the browser (built in an in-memory sqlite-wasm copy). */
+  exportImport: true;
   /** False: the engine refuses sqlite_version(), so info().sqliteVersion is "unknown". */
   sqliteVersion: false;
 }
@@ -39,7 +43,7 @@ export const EDGE_HOST_CAPABILITIES: EdgeCapabilities = {
   vacuum: EDGE_CAPABILITIES.vacuum as 'automatic',
   durability: 'output-gate',
   listeners: 'rpc',
-  exportImport: false,
+  exportImport: true,
   sqliteVersion: false,
 };
 
@@ -129,6 +133,8 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
         throw new StoreError('INVALID_ARGUMENT', `${String(method)} is not a method this store serves`, { details: { field: 'method' } });
       }
       if (!Array.isArray(args)) throw new StoreError('INVALID_ARGUMENT', `${method}: args must be an array`, { details: { field: 'args' } });
+      // Files are built and checked in an in-memory sqlite-wasm database, loaded on first need.
+      if (FILE_METHODS.has(method)) await loadEdgeEngine();
       return { ok: true, value: plain(this.#run(method, args)) };
     } catch (error) {
       return failure(error);
@@ -156,7 +162,9 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
     } catch (error) {
       // The index file rolled back with the call, but the store's in-memory map of it may not have:
       // reopen from storage on the next call.
-      this.#store = undefined;
+      // REPLACED is refused before anything is written, and the store remembers the replaced streams
+      // it refuses: keep it.
+      if (!(error instanceof StoreError && error.code === 'REPLACED')) this.#store = undefined;
       throw error;
     }
   }

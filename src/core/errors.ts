@@ -1,9 +1,12 @@
 /**
  * Every way a store call can fail. `REPLACED`: an import replaced the whole database while a writer
  * was still writing to a record of the old one (a streamed reply, say); that writer should stop.
+ * `UNAUTHORIZED` and `FORBIDDEN` come from the edge's HTTP router: no valid credentials, or
+ * credentials for another store.
  */
 export const STORE_ERROR_CODES = [
   'NOT_FOUND', 'INVALID_ARGUMENT', 'CONFLICT', 'SCHEMA_TOO_NEW', 'MIGRATION_FAILED', 'QUOTA_EXCEEDED', 'BUSY', 'CLOSED', 'STORAGE', 'REPLACED',
+  'UNAUTHORIZED', 'FORBIDDEN',
 ] as const;
 
 /** One of STORE_ERROR_CODES. */

@@ -49,5 +49,4 @@ export function runContract(runCase: CaseRunner, lacks: Partial<Record<ContractC
 export const EDGE_LACKS: Partial<Record<ContractCapability, string>> = {
   vacuum: "a Durable Object's storage gives freed space back by itself and refuses VACUUM (capabilities.vacuum = 'automatic')",
   sqliteVersion: 'the engine refuses sqlite_version() (capabilities.sqliteVersion = false)',
-  exportImport: 'building SQLite files on the edge is not in this build (capabilities.exportImport = false)',
 };

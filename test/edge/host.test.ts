@@ -51,7 +51,7 @@ describe('the Worker client', () => {
       sqliteVersion: 'unknown',
       schemaVersion: LATEST_SCHEMA_VERSION,
       durability: 'strict',
-      capabilities: { integrityCheck: 'quick', vacuum: 'automatic', durability: 'output-gate', listeners: 'rpc', exportImport: false },
+      capabilities: { integrityCheck: 'quick', vacuum: 'automatic', durability: 'output-gate', listeners: 'rpc', exportImport: true },
     });
     expect(info.databaseSizeBytes).toBeGreaterThan(0);
     await store.close();
@@ -88,9 +88,25 @@ describe('the Worker client', () => {
     expect(await store.integrityCheck()).toEqual({ ok: true, problems: [] });
   });
 
-  it('export and import are refused with a clear StoreError in this build', async () => {
+  it('exports a SQLite file and imports it into another object through the Worker client (see transfer.test.ts)', async () => {
     const store = named();
-    await expect(store.exportDatabase()).rejects.toMatchObject({ code: 'STORAGE', message: expect.stringMatching(/not available on the edge/) });
+    await store.createThread({ id: 'moved' });
+    const bytes = await store.exportDatabase();
+    expect(new TextDecoder().decode(bytes.subarray(0, 15))).toBe('SQLite format 3');
+    const other = named();
+    expect(await other.importDatabase(bytes)).toMatchObject({ threads: 1 });
+    expect((await other.listThreads()).map((t) => t.id)).toEqual(['moved']);
+  });
+
+  it("importDatabase's onProgress crosses RPC and hears the import advance", async () => {
+    const store = named();
+    await store.createThread({ id: 'moved' });
+    const bytes = await store.exportDatabase();
+    const phases = new Set<string>();
+    await named().importDatabase(bytes, { onProgress: (p) => phases.add(p.phase) });
+    await expect.poll(() => phases.has('done')).toBe(true);
+    expect([...phases]).toEqual(expect.arrayContaining(['validate', 'integrity', 'migrate', 'copy', 'index', 'done']));
+    await expect(named().importDatabase(bytes, { onProgress: 'no' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'options.onProgress' } });
   });
 
   it('one object per name: two names are two stores, one name is one store', async () => {
