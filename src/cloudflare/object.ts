@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { StoreChange } from '../core/changes.js';
 import { StoreError } from '../core/errors.js';
 import { isServed, operation, type ServedMethod } from '../core/operations.js';
 import { StateStore } from '../core/store.js';
@@ -21,20 +22,27 @@ export interface EdgeCapabilities {
   vacuum: 'automatic';
   /** `output-gate`: a reply leaves the object only after its write is durable; there is no relaxed mode. */
   durability: 'output-gate';
-  /** False: subscribe, watchBranch and watchThreads take listeners, which this host does not serve over RPC. */
-  listeners: false;
+  /**
+   * `rpc`: subscribe, watchBranch and watchThreads work through edgeStore(): the client's listener
+   * crosses RPC as a function stub and hears every committed change of the object, for as long as
+   * the Worker invocation that subscribed lives.
+   */
+  listeners: 'rpc';
   /** True: exportDatabase and importDatabase move the same SQLite files as the browser (built in an in-memory sqlite-wasm copy). */
   exportImport: true;
   /** False: the engine refuses sqlite_version(), so info().sqliteVersion is "unknown". */
   sqliteVersion: false;
 }
 
+/** A caller's listener as it arrives over RPC: a function stub that can be kept (dup) and released. */
+type RemoteListener = ((change: unknown) => unknown) & { dup?: () => RemoteListener; [Symbol.dispose]?: () => void };
+
 /** The capabilities of this build of the edge host. */
 export const EDGE_HOST_CAPABILITIES: EdgeCapabilities = {
   integrityCheck: EDGE_CAPABILITIES.integrityCheck as 'quick',
   vacuum: EDGE_CAPABILITIES.vacuum as 'automatic',
   durability: 'output-gate',
-  listeners: false,
+  listeners: 'rpc',
   exportImport: true,
   sqliteVersion: false,
 };
@@ -55,15 +63,64 @@ export type EdgeStoreInfo = StoreInfo & { host: 'durable-object'; capabilities: 
  */
 export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
   #store: StateStore | undefined;
+  /** The callers' change feeds, by the id each client chose (see subscribe). */
+  readonly #feeds = new Map<string, RemoteListener>();
 
   /** The hosted store, opened (and migrated) on first use. */
   protected get store(): StateStore {
-    this.#store ??= StateStore.open({
-      db: durableObjectDriver(this.ctx.storage),
-      sessionIndex: durableObjectTextFile(this.ctx.storage.kv),
-      dbPath: `durable-object:${this.ctx.id.toString()}`,
-    });
+    if (!this.#store) {
+      const store = StateStore.open({
+        db: durableObjectDriver(this.ctx.storage),
+        sessionIndex: durableObjectTextFile(this.ctx.storage.kv),
+        dbPath: `durable-object:${this.ctx.id.toString()}`,
+      });
+      // The feeds belong to the object, so they outlive a reopened store.
+      store.subscribe((change) => this.#publish(change));
+      this.#store = store;
+    }
     return this.#store;
+  }
+
+  #publish(change: StoreChange): void {
+    const data = plain(change);
+    for (const [id, listener] of this.#feeds) {
+      // A caller that has gone away ends its feed.
+      Promise.resolve()
+        .then(() => listener(data))
+        .catch(() => this.#drop(id));
+    }
+  }
+
+  #drop(id: string): void {
+    const listener = this.#feeds.get(id);
+    this.#feeds.delete(id);
+    listener?.[Symbol.dispose]?.();
+  }
+
+  /**
+   * Starts the change feed `id`: `listener` (a function stub from the caller) hears every change a
+   * call commits, as { kind, method, threadId, id }, until unsubscribe(id) or the caller goes away.
+   * edgeStore() builds subscribe, watchBranch and watchThreads on it.
+   */
+  async subscribe(id: string, listener: (change: unknown) => unknown): Promise<EdgeReply<null>> {
+    try {
+      if (typeof id !== 'string' || id.length === 0) throw new StoreError('INVALID_ARGUMENT', 'id must be a non-empty string', { details: { field: 'id' } });
+      if (typeof listener !== 'function') throw new StoreError('INVALID_ARGUMENT', 'listener must be a function', { details: { field: 'listener' } });
+      void this.store;
+      this.#drop(id);
+      // A stub passed as an argument lasts only as long as the call unless it is duplicated.
+      const kept = (listener as RemoteListener).dup?.() ?? listener;
+      this.#feeds.set(id, kept as RemoteListener);
+      return { ok: true, value: null };
+    } catch (error) {
+      return failure(error);
+    }
+  }
+
+  /** Ends the change feed `id`; a feed that does not exist is a no-op. */
+  async unsubscribe(id: string): Promise<EdgeReply<null>> {
+    this.#drop(String(id));
+    return { ok: true, value: null };
   }
 
   /**

@@ -4,7 +4,5 @@ import type { ContractStore } from '../contract/index.js';
 import { EDGE_LACKS, runContract, withStores } from './contract-cases.js';
 
 // The contract suite through the Worker client: every call crosses Workers RPC to a fresh object.
-runContract(withStores(async () => edgeStore(env.STORES, `contract-${crypto.randomUUID()}`) as unknown as ContractStore), {
-  ...EDGE_LACKS,
-  listeners: 'listeners do not cross RPC on this host (capabilities.listeners = false)',
-});
+// Listeners cross as function stubs (capabilities.listeners = 'rpc').
+runContract(withStores(async () => edgeStore(env.STORES, `contract-${crypto.randomUUID()}`) as unknown as ContractStore), EDGE_LACKS);

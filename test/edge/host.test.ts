@@ -3,6 +3,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { CHUNK_CHARS, durableObjectDriver, durableObjectTextFile, SCHEMA_VERSION_KEY } from '../../src/cloudflare/driver.js';
 import { edgeStore, StoreError } from '../../src/cloudflare/index.js';
+import { toStoreError } from '../../src/core/errors.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/core/migrate.js';
 import { StateStore } from '../../src/core/store.js';
 import type { StoreObject } from './worker.js';
@@ -42,7 +43,7 @@ describe('the Worker client', () => {
     expect((invalid as StoreError).details?.['field']).toBeTypeOf('string');
   });
 
-  it('reports the edge capabilities in info(), and refuses listeners with a clear error', async () => {
+  it('reports the edge capabilities in info(); after close() every call, the live ones too, is CLOSED', async () => {
     const store = named();
     const info = await store.info();
     expect(info).toMatchObject({
@@ -50,14 +51,31 @@ describe('the Worker client', () => {
       sqliteVersion: 'unknown',
       schemaVersion: LATEST_SCHEMA_VERSION,
       durability: 'strict',
-      capabilities: { integrityCheck: 'quick', vacuum: 'automatic', durability: 'output-gate', listeners: false, exportImport: true },
+      capabilities: { integrityCheck: 'quick', vacuum: 'automatic', durability: 'output-gate', listeners: 'rpc', exportImport: true },
     });
     expect(info.databaseSizeBytes).toBeGreaterThan(0);
-    expect(() => store.subscribe(() => {})).toThrow(/listeners do not cross RPC/);
-    expect(() => store.watchBranch('t', () => {})).toThrow(StoreError);
     await store.close();
+    expect(() => store.subscribe(() => {})).toThrow(expect.objectContaining({ code: 'CLOSED' }));
     await expect(store.listThreads()).rejects.toMatchObject({ code: 'CLOSED' });
     expect(() => store.watchThreads(undefined, () => {})).toThrow(/closed/);
+  });
+
+  it('a listener hears changes from another client of the same object, and stops when unsubscribed', async () => {
+    const name = `feed-${crypto.randomUUID()}`;
+    const watcher = edgeStore(env.STORES, name);
+    const writer = edgeStore(env.STORES, name);
+    const heard: unknown[] = [];
+    const stop = watcher.subscribe((change) => heard.push(change));
+    await watcher.listThreads(); // the feed is registered before this call runs
+    await writer.createThread({ id: 'w' });
+    await expect.poll(() => heard.length).toBe(1);
+    expect(heard[0]).toEqual({ kind: 'thread', method: 'createThread', threadId: 'w', id: 'w' });
+    stop();
+    await watcher.listThreads();
+    await writer.createThread({ id: 'x' });
+    await writer.listThreads();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(heard).toHaveLength(1);
   });
 
   it('vacuum says it is automatic and rebuilds nothing; integrityCheck runs quick_check', async () => {
@@ -78,6 +96,17 @@ describe('the Worker client', () => {
     const other = named();
     expect(await other.importDatabase(bytes)).toMatchObject({ threads: 1 });
     expect((await other.listThreads()).map((t) => t.id)).toEqual(['moved']);
+  });
+
+  it("importDatabase's onProgress crosses RPC and hears the import advance", async () => {
+    const store = named();
+    await store.createThread({ id: 'moved' });
+    const bytes = await store.exportDatabase();
+    const phases = new Set<string>();
+    await named().importDatabase(bytes, { onProgress: (p) => phases.add(p.phase) });
+    await expect.poll(() => phases.has('done')).toBe(true);
+    expect([...phases]).toEqual(expect.arrayContaining(['validate', 'integrity', 'migrate', 'copy', 'index', 'done']));
+    await expect(named().importDatabase(bytes, { onProgress: 'no' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'options.onProgress' } });
   });
 
   it('one object per name: two names are two stores, one name is one store', async () => {
@@ -146,12 +175,23 @@ describe('the driver on ctx.storage', () => {
     });
   });
 
-  it('engine errors map to StoreError codes: a foreign key is NOT_FOUND, a unique key CONFLICT', async () => {
-    await runInDurableObject(fresh(), (object) => {
-      const store = (object as unknown as StoreObject).localStore();
-      expect(() => store.appendMessage('nope', 'user', 'x')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
-      store.createThread({ id: 't' });
-      expect(() => store.createThread({ id: 't' })).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+  it("engine errors (plain Errors naming the SQLite code) map to StoreError codes in toStoreError", async () => {
+    await runInDurableObject(fresh(), (_object, state) => {
+      const db = durableObjectDriver(state.storage);
+      db.exec('CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (p INTEGER REFERENCES p (id)); INSERT INTO p VALUES (1)');
+      const mapped = (fn: () => void) => {
+        try {
+          fn();
+        } catch (error) {
+          expect(error).not.toBeInstanceOf(StoreError);
+          return toStoreError(error, 'test');
+        }
+        throw new Error('the statement did not fail');
+      };
+      expect(mapped(() => db.run('INSERT INTO c VALUES (2)'))).toMatchObject({ code: 'NOT_FOUND', details: { resultCode: 787 } });
+      expect(mapped(() => db.run('INSERT INTO p VALUES (1)'))).toMatchObject({ code: 'CONFLICT', details: { resultCode: 19 } });
+      expect(mapped(() => db.all('SELECT nope FROM nowhere'))).toMatchObject({ code: 'STORAGE', details: { resultCode: 1 } });
+      expect(mapped(() => db.all(`SELECT '${'x'.repeat(2_100_000)}' AS big`))).toMatchObject({ details: { resultCode: 18 } });
     });
   });
 });
