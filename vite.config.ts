@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vite';
 
 const WORKER_URL = "new URL('./worker.js', import.meta.url)";
@@ -23,13 +24,32 @@ function keepWorkerUrl(): Plugin {
 }
 
 /**
- * The library build: six entries (`.`, `./core`, `./worker`, `./react`, `./ai-sdk`, `./langgraph`) as
+ * Keeps `import trampolines from './trampolines.wasm'` in dist/cloudflare.js as written and puts the
+ * file beside it: the consumer's wrangler bundles a `.wasm` import as a compiled module, which is the
+ * only way workerd takes wasm (see src/cloudflare/engine.ts).
+ */
+function edgeWasm(): Plugin {
+  const WASM = './trampolines.wasm';
+  return {
+    name: 'agent-state-store:edge-wasm',
+    enforce: 'pre',
+    resolveId(source) {
+      return source === WASM ? { id: WASM, external: true } : null;
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: 'trampolines.wasm', source: readFileSync('src/cloudflare/trampolines.wasm') });
+    },
+  };
+}
+
+/**
+ * The library build: seven entries (`.`, `./core`, `./worker`, `./react`, `./ai-sdk`, `./langgraph`, `./cloudflare`) as
  * ES modules in dist/. The engine, the small runtime dependencies and the optional peers (React, `ai`,
  * LangGraph) stay external, so the consumer's bundler resolves them (the AI SDK entry uses only
  * `ai`'s types, so it imports nothing of it).
  */
 export default defineConfig({
-  plugins: [keepWorkerUrl()],
+  plugins: [keepWorkerUrl(), edgeWasm()],
   build: {
     outDir: 'dist',
     target: 'es2022',
@@ -43,11 +63,13 @@ export default defineConfig({
         react: 'src/react/index.ts',
         'ai-sdk': 'src/ai-sdk/index.ts',
         langgraph: 'src/langgraph/index.ts',
+        cloudflare: 'src/cloudflare/index.ts',
       },
       formats: ['es'],
     },
     rolldownOptions: {
-      external: [/^@sqlite\.org\/sqlite-wasm/, 'comlink', 'idb-keyval', /^react(\/|$)/, /^ai($|\/)/, /^@langchain\//],
+      // `cloudflare:workers` is the Workers runtime's own module: only dist/cloudflare.js imports it.
+      external: [/^@sqlite\.org\/sqlite-wasm/, 'comlink', 'idb-keyval', /^react(\/|$)/, /^ai($|\/)/, /^@langchain\//, /^cloudflare:/],
       output: { chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },

@@ -5,6 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 
 const reports = {
   'test-results/unit.json': (r) => ({ passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests }),
+  // The edge suite in workerd (test/edge/vitest.config.ts): the same Vitest report.
+  'test-results/edge.json': (r) => ({ passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests }),
   // Errors outside any test (a web server that did not start, a spec that did not load) count as failures.
   'test-results/e2e.json': (r) => ({ passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected + (r.errors?.length ?? 0), skipped: r.stats.skipped }),
 };

@@ -13,6 +13,8 @@ export const PORTS = {
   demoPreview: 4190 + offset,
   /** The demo dev server (`npm run demo`). */
   demoDev: 5190 + offset,
+  /** The round-trip test Worker under wrangler's local workerd (test/e2e/edge-roundtrip.spec.ts). */
+  edgeRoundTrip: 4196 + offset,
   /** The benchmark page. */
   bench: 4200 + offset,
 };

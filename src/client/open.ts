@@ -2,11 +2,11 @@ import * as Comlink from 'comlink';
 import type { StoreChange } from '../core/changes.js';
 import { StoreError } from '../core/errors.js';
 import { watchBranch, watchThreads, type LiveHost } from '../core/live.js';
-import { carriesRequestId, SERVED_METHODS, type LocalMethod, type ServedMethod } from '../core/operations.js';
+import { carriesRequestId, SERVED_METHODS, type LocalMethod, type ServedMethod, type StoreOperations } from '../core/operations.js';
 import type { StateStore } from '../core/store.js';
 import type { ImportOptions, ImportProgress, ImportResult } from '../core/transfer.js';
 import type { BranchMessage, Durability, StoreInfo, ThreadMetadata, VfsChoice } from '../core/types.js';
-import { UNCLONEABLE } from '../core/validate.js';
+import { standInsForUncloneable } from '../core/validate.js';
 import { installErrorTransfer, storeChannels, type CallOptions, type WorkerOpenOptions } from '../wire.js';
 import type { WorkerApi } from '../../worker/api.js';
 
@@ -27,10 +27,7 @@ export interface OpenStateStoreOptions {
   recoverOnStart?: boolean;
 }
 
-/** StateStore's served operations (see the operation table) as the page calls them: the same arguments, Promises of the same results. */
-export type StoreOperations = {
-  [M in ServedMethod]: (...args: Parameters<StateStore[M]>) => Promise<Awaited<ReturnType<StateStore[M]>>>;
-};
+export type { StoreOperations };
 
 /** The store a page holds: every served operation, the live queries, and what only the browser knows. */
 export interface StateStoreClient extends Omit<StoreOperations, 'importDatabase'>, Omit<Pick<StateStore, LocalMethod>, 'subscribe'> {
@@ -53,25 +50,6 @@ export interface StateStoreClient extends Omit<StoreOperations, 'importDatabase'
 }
 
 let errorsInstalled = false;
-
-/** A copy of `value` with every function and symbol replaced by a marker the store's validation refuses by name. */
-function standInsForUncloneable(value: unknown, seen = new Map<object, unknown>()): unknown {
-  if (typeof value === 'function') return { [UNCLONEABLE]: 'a function' };
-  if (typeof value === 'symbol') return { [UNCLONEABLE]: 'a symbol' };
-  if (typeof value !== 'object' || value === null) return value;
-  if (seen.has(value)) return seen.get(value);
-  if (Array.isArray(value)) {
-    const copy: unknown[] = [];
-    seen.set(value, copy);
-    for (const item of value) copy.push(standInsForUncloneable(item, seen));
-    return copy;
-  }
-  if (Object.prototype.toString.call(value) !== '[object Object]') return value;
-  const copy: Record<string, unknown> = {};
-  seen.set(value, copy);
-  for (const [key, item] of Object.entries(value)) copy[key] = standInsForUncloneable(item, seen);
-  return copy;
-}
 
 /**
  * When a live query re-runs: at the next animation frame, so a stream redraws at most once a frame;

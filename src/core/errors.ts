@@ -1,9 +1,12 @@
 /**
  * Every way a store call can fail. `REPLACED`: an import replaced the whole database while a writer
  * was still writing to a record of the old one (a streamed reply, say); that writer should stop.
+ * `UNAUTHORIZED` and `FORBIDDEN` come from the edge's HTTP router: no valid credentials, or
+ * credentials for another store.
  */
 export const STORE_ERROR_CODES = [
   'NOT_FOUND', 'INVALID_ARGUMENT', 'CONFLICT', 'SCHEMA_TOO_NEW', 'MIGRATION_FAILED', 'QUOTA_EXCEEDED', 'BUSY', 'CLOSED', 'STORAGE', 'REPLACED',
+  'UNAUTHORIZED', 'FORBIDDEN',
 ] as const;
 
 /** One of STORE_ERROR_CODES. */
@@ -44,10 +47,23 @@ const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
 // OPFS reports a full disk as an I/O error whose message names the DOMException.
 const QUOTA_PATTERN = /quota|QuotaExceeded|no space/i;
 
+// Engines that throw plain Errors (Cloudflare Durable Objects) name the code in the message instead:
+// "FOREIGN KEY constraint failed: SQLITE_CONSTRAINT (extended: SQLITE_CONSTRAINT_FOREIGNKEY)".
+const CODE_BY_NAME: Readonly<Record<string, number>> = {
+  SQLITE_ERROR: 1, SQLITE_INTERNAL: 2, SQLITE_PERM: 3, SQLITE_ABORT: 4, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_READONLY: 8,
+  SQLITE_INTERRUPT: 9, SQLITE_IOERR, SQLITE_CORRUPT: 11, SQLITE_FULL, SQLITE_CANTOPEN: 14, SQLITE_SCHEMA: 17, SQLITE_TOOBIG: 18,
+  SQLITE_CONSTRAINT, SQLITE_MISMATCH: 20, SQLITE_MISUSE: 21, SQLITE_AUTH: 23, SQLITE_RANGE: 25, SQLITE_NOTADB: 26,
+  SQLITE_CONSTRAINT_FOREIGNKEY,
+};
+const NAMED_CODE = /\b(SQLITE_[A-Z]+)(?: \(extended: (SQLITE_[A-Z_]+)\))?/;
+
 function resultCodeOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const code = (error as { resultCode?: unknown }).resultCode;
-  return typeof code === 'number' ? code : undefined;
+  if (typeof code === 'number') return code;
+  const named = error instanceof Error ? NAMED_CODE.exec(error.message) : null;
+  if (!named) return undefined;
+  return CODE_BY_NAME[named[2] ?? ''] ?? CODE_BY_NAME[named[1]!];
 }
 
 /**

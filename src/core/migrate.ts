@@ -21,10 +21,32 @@ export const migrations: readonly Migration[] = [...seedMigrations, ...additiveM
 /** The user_version this code writes. */
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
 
-/** PRAGMA user_version: the schema version of the open database. */
+/** The schema version of the open database: PRAGMA user_version, or where the driver keeps it when the engine refuses that. */
 export function readUserVersion(db: SqlDriver): number {
+  if (db.readSchemaVersion) return db.readSchemaVersion();
   const row = db.all('PRAGMA user_version')[0];
   return Number(row?.['user_version'] ?? 0);
+}
+
+/** Runs one migration step and records its version, in one transaction. */
+function applyStep(db: SqlDriver, step: Migration): void {
+  if (db.transaction && db.writeSchemaVersion) {
+    const write = db.writeSchemaVersion.bind(db);
+    db.transaction(() => {
+      db.exec(step.sql);
+      write(step.version);
+    });
+    return;
+  }
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(step.sql);
+    db.exec(`PRAGMA user_version = ${step.version}`);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction()) db.exec('ROLLBACK');
+    throw error;
+  }
 }
 
 /** Checks that the list is 1, 2, 3, … with no gap, so a database can never skip a step. */
@@ -58,13 +80,9 @@ export function migrate(db: SqlDriver, list: readonly Migration[] = migrations):
     );
   }
   for (const step of list.slice(current)) {
-    db.exec('BEGIN IMMEDIATE');
     try {
-      db.exec(step.sql);
-      db.exec(`PRAGMA user_version = ${step.version}`);
-      db.exec('COMMIT');
+      applyStep(db, step);
     } catch (error) {
-      if (db.inTransaction()) db.exec('ROLLBACK');
       throw new StoreError('MIGRATION_FAILED', `migration ${step.version} (${step.name}) failed: ${error instanceof Error ? error.message : String(error)}`, {
         details: { version: step.version },
         cause: error,

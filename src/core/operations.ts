@@ -152,6 +152,14 @@ export const OPERATIONS = {
 /** The methods a page may call over the wire: every one but the local and internal ones. */
 export type ServedMethod = { [M in StoreMethod]: (typeof OPERATIONS)[M]['mode'] extends 'internal' | 'local' ? never : M }[StoreMethod];
 
+/**
+ * StateStore's served operations as a remote caller holds them (the page's client, a Worker's edge
+ * client): the same arguments, Promises of the same results.
+ */
+export type StoreOperations = {
+  [M in ServedMethod]: (...args: Parameters<StateStore[M]>) => Promise<Awaited<ReturnType<StateStore[M]>>>;
+};
+
 /** The methods every host offers where the caller is. */
 export type LocalMethod = { [M in StoreMethod]: (typeof OPERATIONS)[M]['mode'] extends 'local' ? M : never }[StoreMethod];
 

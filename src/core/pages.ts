@@ -27,7 +27,7 @@ function decodeCursor(cursor: string): ThreadKey {
   let parsed: unknown;
   try {
     const binary = atob(cursor.replaceAll('-', '+').replaceAll('_', '/'));
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
   } catch {
     throw bad();
   }

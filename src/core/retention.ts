@@ -1,6 +1,7 @@
 import type { SqlDriver, SqlValue } from '../driver/port.js';
 import { StoreError } from './errors.js';
 import { num, str } from './rows.js';
+import { databaseBytes } from './transfer.js';
 import type { SessionIndex } from './session-index.js';
 import type { PruneResult, VacuumOptions, VacuumResult } from './types.js';
 import * as v from './validate.js';
@@ -53,10 +54,6 @@ export function pruneThreadRows(db: SqlDriver, index: SessionIndex, options: unk
   return { deletedThreadIds: ids, deletedMessages };
 }
 
-function databaseBytes(db: SqlDriver): number {
-  return num(db.all('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()')[0]?.['bytes']);
-}
-
 /**
  * VACUUM, refused with QUOTA_EXCEEDED unless `availableBytes` leaves room for a second copy of the
  * database: VACUUM writes a new copy and journals the old one, so it can need about twice the size,
@@ -64,6 +61,13 @@ function databaseBytes(db: SqlDriver): number {
  */
 export function vacuumDatabase(db: SqlDriver, options: VacuumOptions | undefined): VacuumResult {
   const o = options === undefined ? {} : v.record(options, 'options');
+  if (db.capabilities?.vacuum === 'automatic') {
+    // The engine gives freed pages back by itself and refuses VACUUM: say so instead of pretending.
+    if (o['availableBytes'] !== undefined && o['availableBytes'] !== null) v.integer(o['availableBytes'], 'options.availableBytes');
+    if (db.inTransaction()) throw new StoreError('CONFLICT', 'vacuum cannot run inside a transaction');
+    const bytes = databaseBytes(db);
+    return { beforeBytes: bytes, afterBytes: bytes, automatic: true };
+  }
   if (o['availableBytes'] === undefined || o['availableBytes'] === null) {
     throw new StoreError('INVALID_ARGUMENT', 'vacuum needs options.availableBytes, the free storage (the browser client supplies it)', {
       details: { field: 'options.availableBytes' },

@@ -78,8 +78,8 @@ export class StateStore extends GraphStore {
    */
   static open(options: StateStoreOptions): StateStore {
     try {
-      // Outside any transaction, or SQLite ignores it.
-      options.db.exec('PRAGMA foreign_keys = ON');
+      // Outside any transaction, or SQLite ignores it. Some engines always enforce them and refuse the pragma.
+      if (options.db.capabilities?.foreignKeys !== 'always') options.db.exec('PRAGMA foreign_keys = ON');
       migrate(options.db);
       return new StateStore(options, new SessionIndex(options.sessionIndex));
     } catch (error) {

@@ -6,6 +6,8 @@ import type { SqlDriver } from '../driver/port.js';
  * gets its own savepoint and one failing call rolls back only itself.
  */
 export function atomically<T>(db: SqlDriver, fn: () => T): T {
+  // An engine that refuses SAVEPOINT statements nests its own transactions the same way.
+  if (db.transaction) return db.transaction(fn);
   const outermost = !db.inTransaction();
   db.exec('SAVEPOINT store_op');
   let result: T;
@@ -35,7 +37,8 @@ export function atomically<T>(db: SqlDriver, fn: () => T): T {
 
 /**
  * The transaction a host's group commit runs a batch of calls in: each call then takes its own
- * savepoint through `atomically`, and the batch commits once.
+ * savepoint through `atomically`, and the batch commits once. Only for drivers that take BEGIN and
+ * COMMIT statements; a host on a driver with `transaction()` runs each call (or batch) inside that.
  */
 export const batch = {
   begin(db: SqlDriver): void {

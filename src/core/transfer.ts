@@ -63,14 +63,23 @@ export function checkHeader(bytes: unknown): Uint8Array {
 }
 
 function integrityProblems(db: SqlDriver): string[] {
-  const rows = db.all('PRAGMA integrity_check').map((r) => str(Object.values(r)[0]));
+  // An engine that allows only quick_check still checks the b-trees and records, not index contents.
+  const pragma = db.capabilities?.integrityCheck === 'quick' ? 'PRAGMA quick_check' : 'PRAGMA integrity_check';
+  const rows = db.all(pragma).map((r) => str(Object.values(r)[0]));
   return rows.length === 1 && rows[0] === 'ok' ? [] : rows;
 }
 
-/** The engine's version, the schema version and the size of the main database. */
+/** The size of the main database in bytes: page_count × page_size, or the driver's figure where those pragmas are refused. */
+export function databaseBytes(db: SqlDriver): number {
+  if (db.databaseSizeBytes) return db.databaseSizeBytes();
+  return num(db.all('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()')[0]?.['bytes']);
+}
+
+/** The engine's version ("unknown" where the engine refuses sqlite_version()), the schema version and the size of the main database. */
 export function databaseFacts(db: SqlDriver): { sqliteVersion: string; schemaVersion: number; databaseSizeBytes: number } {
-  const row = db.all('SELECT sqlite_version() AS version, page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()')[0];
-  return { sqliteVersion: String(row?.['version'] ?? ''), schemaVersion: readUserVersion(db), databaseSizeBytes: Number(row?.['bytes'] ?? 0) };
+  const declared = db.capabilities?.sqliteVersion;
+  const sqliteVersion = declared === undefined ? String(db.all('SELECT sqlite_version() AS version')[0]?.['version'] ?? '') : (declared ?? 'unknown');
+  return { sqliteVersion, schemaVersion: readUserVersion(db), databaseSizeBytes: databaseBytes(db) };
 }
 
 /** The session index that matches a database: one line per thread, in update order. */
@@ -81,7 +90,7 @@ export function sessionIndexFromThreads(db: SqlDriver): string {
     .join('');
 }
 
-/** PRAGMA integrity_check: ok, or the problems SQLite lists. */
+/** PRAGMA integrity_check (quick_check where the engine allows only that): ok, or the problems SQLite lists. */
 export function checkIntegrity(db: SqlDriver): { ok: boolean; problems: string[] } {
   const problems = integrityProblems(db);
   return { ok: problems.length === 0, problems };
@@ -121,7 +130,7 @@ export function importImage(db: SqlDriver, input: unknown, given: ImportOptions 
     if (problems.length > 0) throw refuse(`fail PRAGMA integrity_check: ${problems.slice(0, 3).join('; ')}`, { problems: problems.length });
     progress({ phase: 'integrity', fraction: 1 });
 
-    const fromVersion = Number(image.all('PRAGMA user_version')[0]?.['user_version'] ?? 0);
+    const fromVersion = readUserVersion(image);
     if (fromVersion > LATEST_SCHEMA_VERSION) {
       throw new StoreError('SCHEMA_TOO_NEW', `the file is at schema version ${fromVersion}, newer than this code knows (${LATEST_SCHEMA_VERSION}); nothing was imported`, {
         details: { databaseVersion: fromVersion, supportedVersion: LATEST_SCHEMA_VERSION },
@@ -131,7 +140,7 @@ export function importImage(db: SqlDriver, input: unknown, given: ImportOptions 
       throw refuse('hold a SQLite database that is not a conversation store (no threads table)');
     }
     progress({ phase: 'migrate', fraction: 0 });
-    image.exec('PRAGMA foreign_keys = ON');
+    if (image.capabilities?.foreignKeys !== 'always') image.exec('PRAGMA foreign_keys = ON');
     const schemaVersion = migrate(image);
     progress({ phase: 'migrate', fraction: 1 });
 

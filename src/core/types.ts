@@ -271,7 +271,7 @@ export interface PruneResult {
 
 /** Options of vacuum. */
 export interface VacuumOptions {
-  /** Free storage in bytes. The browser client fills it in from navigator.storage.estimate(). */
+  /** Free storage in bytes. The browser client fills it in from navigator.storage.estimate(). Not needed where vacuum is automatic. */
   availableBytes?: number;
 }
 
@@ -279,6 +279,8 @@ export interface VacuumOptions {
 export interface VacuumResult {
   beforeBytes: number;
   afterBytes: number;
+  /** True where the engine gives freed space back by itself and refuses VACUUM (Durable Objects): nothing was rebuilt. */
+  automatic?: boolean;
 }
 
 // --- the app layer: shaped for chat UIs ------------------------------------------------------------

@@ -179,3 +179,22 @@ export function parseStoredJson(raw: unknown): JsonValue | null {
     return null;
   }
 }
+
+/** A copy of `value` with every function and symbol replaced by a marker the store's validation refuses by name. */
+export function standInsForUncloneable(value: unknown, seen = new Map<object, unknown>()): unknown {
+  if (typeof value === 'function') return { [UNCLONEABLE]: 'a function' };
+  if (typeof value === 'symbol') return { [UNCLONEABLE]: 'a symbol' };
+  if (typeof value !== 'object' || value === null) return value;
+  if (seen.has(value)) return seen.get(value);
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    seen.set(value, copy);
+    for (const item of value) copy.push(standInsForUncloneable(item, seen));
+    return copy;
+  }
+  if (Object.prototype.toString.call(value) !== '[object Object]') return value;
+  const copy: Record<string, unknown> = {};
+  seen.set(value, copy);
+  for (const [key, item] of Object.entries(value)) copy[key] = standInsForUncloneable(item, seen);
+  return copy;
+}

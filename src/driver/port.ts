@@ -10,10 +10,43 @@ export type SqlValue = string | number | bigint | Uint8Array | null;
 export type SqlRow = Record<string, SqlValue>;
 
 /**
+ * What an engine does differently from a plain SQLite connection. A driver without `capabilities`
+ * is a plain connection: every field takes its first listed value.
+ */
+export interface DriverCapabilities {
+  /** `pragma`: the core turns foreign keys on at open. `always`: they are always on and the pragma is refused. */
+  readonly foreignKeys: 'pragma' | 'always';
+  /** `full`: PRAGMA integrity_check. `quick`: only PRAGMA quick_check is allowed (no index-content check). */
+  readonly integrityCheck: 'full' | 'quick';
+  /** `vacuum`: VACUUM rebuilds the file. `automatic`: the engine gives freed space back by itself and refuses VACUUM. */
+  readonly vacuum: 'vacuum' | 'automatic';
+  /** The engine's SQLite version, or null when the engine refuses sqlite_version(). */
+  readonly sqliteVersion: string | null;
+}
+
+/**
  * The subset of a synchronous SQLite connection that the store needs.
  * Values are always bound, never pasted into SQL.
+ *
+ * The optional members are for engines that refuse some statements (Cloudflare Durable Objects
+ * refuse BEGIN/SAVEPOINT and PRAGMA user_version): when present, the core uses them instead.
  */
 export interface SqlDriver {
+  /** How the engine differs from plain SQLite; absent for a plain connection. */
+  readonly capabilities?: DriverCapabilities;
+  /**
+   * Runs `fn` in a transaction and returns its result: committed when it returns, rolled back when it
+   * throws. Calls nest like savepoints (an inner throw undoes only the inner writes). When present,
+   * the core uses it instead of BEGIN/SAVEPOINT statements.
+   */
+  transaction?<T>(fn: () => T): T;
+  /** The schema version, where PRAGMA user_version is refused. Transactional like the database. */
+  readSchemaVersion?(): number;
+  /** Sets the schema version, where PRAGMA user_version is refused; rolls back with the transaction it runs in. */
+  writeSchemaVersion?(version: number): void;
+  /** The database's size in bytes, where the page-count pragmas are refused. */
+  databaseSizeBytes?(): number;
+
   /** Runs one or more statements that take no parameters. */
   exec(sql: string): void;
   /** Runs one statement and returns every row. */

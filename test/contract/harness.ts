@@ -26,18 +26,59 @@ export interface ContractTarget {
   makeStore(): Promise<ContractStore>;
 }
 
+/**
+ * What a case needs of its host beyond the common contract. The browser and Node hosts have all of
+ * them; a host that lacks one (the edge, see EdgeCapabilities) declares why, and its runner skips the
+ * cases that need it with that reason.
+ * - `vacuum`: VACUUM rebuilds the file and is refused without room for a copy.
+ * - `sqliteVersion`: info().sqliteVersion is the engine's version.
+ * - `exportImport`: exportDatabase and importDatabase move SQLite files.
+ * - `listeners`: subscribe, watchBranch and watchThreads deliver to the caller.
+ */
+export type ContractCapability = 'vacuum' | 'sqliteVersion' | 'exportImport' | 'listeners';
+
 /** One behaviour of the contract. */
 export interface ContractCase {
   /** The group it belongs to (threads, messages, …), used as the describe() name. */
   group: string;
   /** The behaviour, phrased as a sentence. */
   name: string;
+  /** What it needs of the host beyond the common contract; none when absent. */
+  requires?: readonly ContractCapability[];
   run(target: ContractTarget): Promise<void>;
+}
+
+/** Options of one case. */
+export interface CaseOptions {
+  requires?: readonly ContractCapability[];
 }
 
 export const contractCases: ContractCase[] = [];
 
-/** Registers cases under a group. */
-export function group(name: string, define: (test: (name: string, run: ContractCase['run']) => void) => void): void {
-  define((caseName, run) => contractCases.push({ group: name, name: caseName, run }));
+/** How a group registers a case: `test(name, run)`, or `test(name, { requires }, run)` for a case that needs a capability. */
+export interface RegisterCase {
+  (name: string, run: ContractCase['run']): void;
+  (name: string, options: CaseOptions, run: ContractCase['run']): void;
+}
+
+/** Registers cases under a group; a case may declare what it requires of the host. */
+export function group(name: string, define: (test: RegisterCase) => void): void {
+  const register = (caseName: string, second: CaseOptions | ContractCase['run'], third?: ContractCase['run']): void => {
+    const options = typeof second === 'function' ? {} : second;
+    const run = typeof second === 'function' ? second : third!;
+    contractCases.push({ group: name, name: caseName, run, ...(options.requires ? { requires: options.requires } : {}) });
+  };
+  define(register as RegisterCase);
+}
+
+/**
+ * Why a host cannot run `c`: the reason it declared for the first capability the case requires and
+ * the host lacks, or null when it can run it.
+ */
+export function missingCapability(c: ContractCase, lacks: Partial<Record<ContractCapability, string>>): string | null {
+  for (const need of c.requires ?? []) {
+    const reason = lacks[need];
+    if (reason !== undefined) return `needs ${need}: ${reason}`;
+  }
+  return null;
 }

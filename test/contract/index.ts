@@ -18,5 +18,5 @@ import './cases/retention.js';
 import './cases/graph-checkpoints.js';
 import './cases/app-layer.js';
 
-export { contractCases } from './harness.js';
-export type { ContractCase, ContractStore, ContractTarget } from './harness.js';
+export { contractCases, missingCapability } from './harness.js';
+export type { ContractCapability, ContractCase, ContractStore, ContractTarget } from './harness.js';

@@ -136,4 +136,13 @@ describe('the built package', () => {
     expect(result).toMatchObject({ values: { count: 2 }, writes: [['task', 'count', 3]], parent: true });
     expect(result.config.configurable).toMatchObject({ thread_id: 't', checkpoint_ns: '' });
   });
+  it("builds 'agent-state-store/cloudflare' as its own entry; only it imports the Workers runtime", () => {
+    expect(pkg.exports['./cloudflare']).toEqual({ types: './dist/types/src/cloudflare/index.d.ts', import: './dist/cloudflare.js' });
+    expect([...loadedModules('cloudflare.js')].flatMap((file) => specifiers(file))).toContain('cloudflare:workers');
+    for (const entry of ['index.js', 'core.js', 'worker.js', 'react.js', 'ai-sdk.js', 'langgraph.js']) {
+      for (const file of loadedModules(entry)) {
+        expect(specifiers(file).filter((s) => s.startsWith('cloudflare:')), `${file} (loaded by ${entry})`).toEqual([]);
+      }
+    }
+  });
 });

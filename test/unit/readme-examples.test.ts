@@ -40,4 +40,12 @@ describe('the README', () => {
       "-1 [ '__start__' ]",
     ]);
   });
+
+  it('quotes the edge example (examples/cloudflare, which `npm run typecheck` checks) as it is on disk', () => {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    for (const file of ['wrangler.jsonc', 'src/worker.ts']) {
+      const block = new RegExp(`\`\`\`(?:jsonc|ts)\\n// examples/cloudflare/${file.replace('.', '\\.')}\\n([\\s\\S]*?)\`\`\``).exec(readme);
+      expect(block?.[1], file).toBe(readFileSync(`${root}examples/cloudflare/${file}`, 'utf8'));
+    }
+  });
 });

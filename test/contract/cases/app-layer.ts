@@ -451,7 +451,7 @@ group('app layer: getBranch', (test) => {
 });
 
 group('app layer: subscribe', (test) => {
-  test('subscribe hears every write with its kind, method, thread and id', async ({ makeStore }) => {
+  test('subscribe hears every write with its kind, method, thread and id', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     const seen = recorder<StoreChange>();
     store.subscribe(seen.listener);
@@ -476,7 +476,7 @@ group('app layer: subscribe', (test) => {
     eq(seen.values, expected);
   });
 
-  test('subscribe hears nothing of reads or failed writes', async ({ makeStore }) => {
+  test('subscribe hears nothing of reads or failed writes', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await store.createThread({ id: 't' });
     const seen = recorder<StoreChange>();
@@ -492,7 +492,7 @@ group('app layer: subscribe', (test) => {
     eq(seen.values, [{ kind: 'thread', method: 'createThread', threadId: 'marker', id: 'marker' }]);
   });
 
-  test('after unsubscribing, the listener hears nothing', async ({ makeStore }) => {
+  test('after unsubscribing, the listener hears nothing', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     const gone = recorder<StoreChange>();
     const kept = recorder<StoreChange>();
@@ -506,7 +506,7 @@ group('app layer: subscribe', (test) => {
     eq(gone.values, []);
   });
 
-  test('a listener that throws does not stop the other listeners or fail the write', async ({ makeStore }) => {
+  test('a listener that throws does not stop the other listeners or fail the write', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     store.subscribe(() => {
       throw new Error('a broken listener');
@@ -519,14 +519,14 @@ group('app layer: subscribe', (test) => {
     eq(seen.values.map((c) => c.threadId), ['t', 'u']);
   });
 
-  test('subscribe with a listener that is not a function is INVALID_ARGUMENT', async ({ makeStore }) => {
+  test('subscribe with a listener that is not a function is INVALID_ARGUMENT', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await invalid(() => store.subscribe('listener' as never), 'listener');
   });
 });
 
 group('app layer: watchBranch', (test) => {
-  test('watchBranch delivers the current branch at once, equal to getBranch', async ({ makeStore }) => {
+  test('watchBranch delivers the current branch at once, equal to getBranch', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await conversation(store);
     const seen = recorder<BranchMessage[]>();
@@ -536,7 +536,7 @@ group('app layer: watchBranch', (test) => {
     eq(seen.values, [await store.getBranch('t')]);
   });
 
-  test('watchBranch delivers again after addMessage', async ({ makeStore }) => {
+  test('watchBranch delivers again after addMessage', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await conversation(store);
     const seen = recorder<BranchMessage[]>();
@@ -548,7 +548,7 @@ group('app layer: watchBranch', (test) => {
     eq(contents(seen.last()), ['question', 'answer', 'follow-up']);
   });
 
-  test('watchBranch follows setCurrentLeafId to another branch', async ({ makeStore }) => {
+  test('watchBranch follows setCurrentLeafId to another branch', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     const { user, answer } = await conversation(store);
     await store.addMessage('t', { role: 'assistant', content: 'regenerated', parentId: user });
@@ -561,7 +561,7 @@ group('app layer: watchBranch', (test) => {
     eq(seen.last()?.[1]?.siblings.index, 0);
   });
 
-  test('watchBranch does not deliver for writes to another thread', async ({ makeStore }) => {
+  test('watchBranch does not deliver for writes to another thread', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await conversation(store);
     await store.createThread({ id: 'other' });
@@ -576,7 +576,7 @@ group('app layer: watchBranch', (test) => {
     await until(() => seen.values.length === 2, 'a write to the thread is still delivered');
   });
 
-  test('watchBranch does not deliver when a change to its thread leaves the branch as it was', async ({ makeStore }) => {
+  test('watchBranch does not deliver when a change to its thread leaves the branch as it was', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await conversation(store);
     const seen = recorder<BranchMessage[]>();
@@ -591,7 +591,7 @@ group('app layer: watchBranch', (test) => {
     await until(() => seen.values.length === 2, 'a change of the branch is still delivered');
   });
 
-  test('a burst of 200 deltas gives far fewer deliveries than deltas, and the last one has the whole text', async ({ makeStore }) => {
+  test('a burst of 200 deltas gives far fewer deliveries than deltas, and the last one has the whole text', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await conversation(store);
     const id = await store.beginMessage('t', 'assistant');
@@ -611,7 +611,7 @@ group('app layer: watchBranch', (test) => {
     eq(seen.last()?.at(-1)?.content, whole);
   });
 
-  test('after unsubscribing, watchBranch delivers nothing more', async ({ makeStore }) => {
+  test('after unsubscribing, watchBranch delivers nothing more', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await conversation(store);
     const seen = recorder<BranchMessage[]>();
@@ -624,7 +624,7 @@ group('app layer: watchBranch', (test) => {
     eq(seen.values.length, 1);
   });
 
-  test('watchBranch re-delivers after an import replaces the database', async ({ makeStore }) => {
+  test('watchBranch re-delivers after an import replaces the database', { requires: ['listeners', 'exportImport'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await conversation(store);
     const image = await store.exportDatabase();
@@ -637,7 +637,7 @@ group('app layer: watchBranch', (test) => {
     eq(contents(seen.last()), ['question', 'answer']);
   });
 
-  test('a failed re-query goes to onError: deleting the watched thread gives NOT_FOUND', async ({ makeStore }) => {
+  test('a failed re-query goes to onError: deleting the watched thread gives NOT_FOUND', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await conversation(store);
     const seen = recorder<BranchMessage[]>();
@@ -652,7 +652,7 @@ group('app layer: watchBranch', (test) => {
     eq(seen.values.length, 1, 'the listener keeps its last result');
   });
 
-  test('watchBranch of a missing thread reports NOT_FOUND to onError and delivers nothing', async ({ makeStore }) => {
+  test('watchBranch of a missing thread reports NOT_FOUND to onError and delivers nothing', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     const seen = recorder<BranchMessage[]>();
     const errors: Error[] = [];
@@ -662,7 +662,7 @@ group('app layer: watchBranch', (test) => {
     eq(seen.values, []);
   });
 
-  test('a listener that throws goes to onError, and the live query keeps delivering', async ({ makeStore }) => {
+  test('a listener that throws goes to onError, and the live query keeps delivering', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await conversation(store);
     const seen: number[] = [];
@@ -683,7 +683,7 @@ group('app layer: watchBranch', (test) => {
     eq(seen, [2, 3]);
   });
 
-  test('watchBranch with a listener, onError or threadId that is not valid is INVALID_ARGUMENT', async ({ makeStore }) => {
+  test('watchBranch with a listener, onError or threadId that is not valid is INVALID_ARGUMENT', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await store.createThread({ id: 't' });
     await invalid(() => store.watchBranch('t', 'listener' as never), 'listener');
@@ -694,7 +694,7 @@ group('app layer: watchBranch', (test) => {
 });
 
 group('app layer: watchThreads', (test) => {
-  test('watchThreads delivers the thread list at once, equal to listThreads', async ({ makeStore }) => {
+  test('watchThreads delivers the thread list at once, equal to listThreads', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await store.createThread({ id: 'a', updatedAt: 100 });
     await store.createThread({ id: 'b', updatedAt: 200 });
@@ -706,7 +706,7 @@ group('app layer: watchThreads', (test) => {
     eq(ids(seen.last()), ['b', 'a']);
   });
 
-  test('watchThreads reorders when a message is added to an older thread', async ({ makeStore }) => {
+  test('watchThreads reorders when a message is added to an older thread', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await store.createThread({ id: 'old', createdAt: 100, updatedAt: 100 });
     await store.createThread({ id: 'new', createdAt: 200, updatedAt: 200 });
@@ -719,7 +719,7 @@ group('app layer: watchThreads', (test) => {
     eq(seen.last()?.[0]?.name, 'hello again', 'and is named by its first user message');
   });
 
-  test('watchThreads delivers a created thread and a rename', async ({ makeStore }) => {
+  test('watchThreads delivers a created thread and a rename', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     const seen = recorder<ThreadMetadata[]>();
     store.watchThreads(undefined, seen.listener);
@@ -732,7 +732,7 @@ group('app layer: watchThreads', (test) => {
     eq(seen.last()?.map((t) => t.name), ['Two']);
   });
 
-  test('watchThreads does not deliver when a change leaves the list as it was', async ({ makeStore }) => {
+  test('watchThreads does not deliver when a change leaves the list as it was', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await store.createThread({ id: 'a', updatedAt: 100 });
     await store.createThread({ id: 'b', updatedAt: 200 });
@@ -748,7 +748,7 @@ group('app layer: watchThreads', (test) => {
     await until(() => seen.values.length === 2, 'a change inside the list is still delivered');
   });
 
-  test('streamed deltas do not re-deliver the thread list', async ({ makeStore }) => {
+  test('streamed deltas do not re-deliver the thread list', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await store.createThread({ id: 't' });
     const id = await store.beginMessage('t', 'assistant');
@@ -760,7 +760,7 @@ group('app layer: watchThreads', (test) => {
     eq(seen.values.length, 1);
   });
 
-  test('watchThreads honours includeArchived and limit', async ({ makeStore }) => {
+  test('watchThreads honours includeArchived and limit', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await store.createThread({ id: 'a', updatedAt: 100 });
     await store.createThread({ id: 'b', updatedAt: 200, archived: true });
@@ -775,7 +775,7 @@ group('app layer: watchThreads', (test) => {
     eq([ids(plain.last()), ids(archived.last()), ids(limited.last())], [['c', 'a'], ['c', 'b', 'a'], ['c']]);
   });
 
-  test('after unsubscribing, watchThreads delivers nothing more', async ({ makeStore }) => {
+  test('after unsubscribing, watchThreads delivers nothing more', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     const seen = recorder<ThreadMetadata[]>();
     const stop = store.watchThreads(undefined, seen.listener);
@@ -786,7 +786,7 @@ group('app layer: watchThreads', (test) => {
     eq(seen.values.length, 1);
   });
 
-  test('watchThreads with a listener or options that are not valid is INVALID_ARGUMENT', async ({ makeStore }) => {
+  test('watchThreads with a listener or options that are not valid is INVALID_ARGUMENT', { requires: ['listeners'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await invalid(() => store.watchThreads(undefined, 'listener' as never), 'listener');
     await invalid(() => store.watchThreads('all' as never, () => {}), 'options');
@@ -824,7 +824,7 @@ async function streamThenImport(store: ContractStore): Promise<{ stream: number;
 }
 
 group('app layer: import under a live writer', (test) => {
-  test('after an import, a delta of a stream that was open is REPLACED', async ({ makeStore }) => {
+  test('after an import, a delta of a stream that was open is REPLACED', { requires: ['exportImport'] }, async ({ makeStore }) => {
     const store = await makeStore();
     const { stream, imported } = await streamThenImport(store);
     const error = await rejects(() => store.appendMessageDelta(stream, 'wer'), 'REPLACED');
@@ -833,7 +833,7 @@ group('app layer: import under a live writer', (test) => {
     eq(ids(await store.getBranch('t')), imported, 'the imported branch is untouched');
   });
 
-  test('after an import, finishing a stream that was open is REPLACED', async ({ makeStore }) => {
+  test('after an import, finishing a stream that was open is REPLACED', { requires: ['exportImport'] }, async ({ makeStore }) => {
     const store = await makeStore();
     const { stream, imported } = await streamThenImport(store);
     await rejects(() => store.finishMessage(stream), 'REPLACED');
@@ -841,7 +841,7 @@ group('app layer: import under a live writer', (test) => {
     eq(ids(await store.getBranch('t')), imported, 'the imported branch is untouched');
   });
 
-  test('after an import, a new stream works even when it is given the replaced stream id', async ({ makeStore }) => {
+  test('after an import, a new stream works even when it is given the replaced stream id', { requires: ['exportImport'] }, async ({ makeStore }) => {
     const store = await makeStore();
     const { stream, imported } = await streamThenImport(store);
     const fresh = await store.beginMessage('t', 'assistant');
@@ -853,7 +853,7 @@ group('app layer: import under a live writer', (test) => {
     eq((await store.getBranch('t')).map((m) => [m.content, m.status]), [['question', 'complete'], ['a new answer', 'complete']]);
   });
 
-  test('an import of an image taken mid-stream refuses the old writer and keeps the imported text', async ({ makeStore }) => {
+  test('an import of an image taken mid-stream refuses the old writer and keeps the imported text', { requires: ['exportImport'] }, async ({ makeStore }) => {
     const store = await makeStore();
     await store.createThread({ id: 't' });
     await store.addMessage('t', { role: 'user', content: 'question' });
@@ -868,7 +868,7 @@ group('app layer: import under a live writer', (test) => {
     eq([last?.id, last?.content, last?.status], [stream, 'before the export', 'streaming'], 'the imported message');
   });
 
-  test('an import from another store refuses the old writer even where its id names a finished message', async ({ makeStore }) => {
+  test('an import from another store refuses the old writer even where its id names a finished message', { requires: ['exportImport'] }, async ({ makeStore }) => {
     const store = await makeStore();
     const donor = await makeStore();
     await donor.createThread({ id: 'd' });

@@ -53,7 +53,7 @@ group('lifecycle', (test) => {
     ok(typeof path === 'string' && path.length > 0, `dbPath is a non-empty string, got ${String(path)}`);
   });
 
-  test('info reports the SQLite version, the schema version and the session-index counts', async ({ makeStore }) => {
+  test('info reports the SQLite version, the schema version and the session-index counts', { requires: ['sqliteVersion'] }, async ({ makeStore }) => {
     const store = await makeStore();
     const info = await store.info();
     ok(/^3\.\d+\.\d+/.test(info.sqliteVersion), `sqliteVersion looks like 3.x.y, got ${info.sqliteVersion}`);

@@ -65,7 +65,7 @@ group('retention', (test) => {
     eq(await remaining(store), ['a', 'b', 'c', 'd'], 'nothing deleted');
   });
 
-  test('vacuum runs when there is room for a copy and refuses with QUOTA_EXCEEDED when there is not', async ({ makeStore }) => {
+  test('vacuum runs when there is room for a copy and refuses with QUOTA_EXCEEDED when there is not', { requires: ['vacuum'] }, async ({ makeStore }) => {
     const store = await seeded(makeStore);
     await store.appendMessage('a', 'user', 'x'.repeat(200_000));
     await store.pruneThreads({ olderThan: 15 });

@@ -1,0 +1,9 @@
+import type { StoreObject } from './worker';
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      STORES: DurableObjectNamespace<StoreObject>;
+    }
+  }
+}
