@@ -5,6 +5,7 @@
  */
 import { closeRaw, hostedHeap, openOurs, openRaw, RUN, seedStore } from './contenders.js';
 import { messageContent, messageItem } from './data.js';
+import { DexieContender } from './dexie.js';
 import { IdbContender } from './idb.js';
 import { interleave, sequential, type Contender } from './measure.js';
 import type { WorkerRpc } from './rpc.js';
@@ -21,12 +22,17 @@ function coldStarts(start: () => Promise<() => Promise<void>>): Contender['batch
   };
 }
 
-/** Cold start of each contender on an empty database and on one with `coldMessages` messages. */
+/**
+ * Cold start of each contender (Dexie included) on an empty database and on one with `coldMessages`
+ * messages; the store and the raw engine alone at `coldMessagesLarge` (seeding IndexedDB and Dexie
+ * that large would dominate the run, and that target is absolute).
+ */
 export async function coldstartPhase(cfg: BenchConfig): Promise<PhaseOutput> {
   const cases: CaseRun[] = [];
   const notes: string[] = [];
-  const threads = Math.max(10, Math.round(cfg.coldMessages / 1000));
-  for (const messages of [0, cfg.coldMessages]) {
+  for (const messages of [...new Set([0, cfg.coldMessages, cfg.coldMessagesLarge])]) {
+    const threads = Math.max(10, Math.round(messages / 1000));
+    const everyone = messages <= cfg.coldMessages;
     const name = `c${messages}-${RUN}`;
     const parts: Record<string, unknown>[] = [];
     await seedStore(name, async (s) => {
@@ -37,10 +43,16 @@ export async function coldstartPhase(cfg: BenchConfig): Promise<PhaseOutput> {
     await raw.call('seedThreads', 'thread-', 0, threads);
     if (messages > 0) await raw.call('seedGrowth', 'grow-', threads, messages);
     await closeRaw(raw);
-    const idb = await IdbContender.open(name);
-    await idb.seedThreads('thread-', 0, threads);
-    for (let t = 0; messages > 0 && t < threads; t++) await idb.seedTree(`grow-${t}`, Math.floor(messages / threads), threads + t, false);
-    idb.close();
+    if (everyone) {
+      const idb = await IdbContender.open(name);
+      await idb.seedThreads('thread-', 0, threads);
+      for (let t = 0; messages > 0 && t < threads; t++) await idb.seedTree(`grow-${t}`, Math.floor(messages / threads), threads + t, false);
+      idb.close();
+      const dexie = await DexieContender.open(name, 'default');
+      await dexie.seedThreads('thread-', 0, threads);
+      for (let t = 0; messages > 0 && t < threads; t++) await dexie.seedTree(`grow-${t}`, Math.floor(messages / threads), threads + t, false);
+      dexie.close();
+    }
     cases.push({
       id: `cold-start-${messages}`,
       group: 'cold start',
@@ -65,14 +77,26 @@ export async function coldstartPhase(cfg: BenchConfig): Promise<PhaseOutput> {
               return () => closeRaw(rpc);
             }),
           },
-          {
-            name: 'idb',
-            batch: coldStarts(async () => {
-              const db = await IdbContender.open(name);
-              await db.listThreads(50);
-              return async () => db.close();
-            }),
-          },
+          ...(everyone
+            ? [
+                {
+                  name: 'idb',
+                  batch: coldStarts(async () => {
+                    const db = await IdbContender.open(name);
+                    await db.listThreads(50);
+                    return async () => db.close();
+                  }),
+                },
+                {
+                  name: 'dexie',
+                  batch: coldStarts(async () => {
+                    const db = await DexieContender.open(name, 'default');
+                    await db.listThreads(50);
+                    return async () => db.close();
+                  }),
+                },
+              ]
+            : []),
         ],
         cfg.coldRounds,
       ),
