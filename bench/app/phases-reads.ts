@@ -11,9 +11,9 @@ import { IdbContender } from './idb.js';
 import { interleave, sequential } from './measure.js';
 import type { BenchConfig, CaseRun, PhaseMode, PhaseOutput } from './types.js';
 
-/** Fewer operations per batch for bigger answers, so every case takes a similar time. */
+/** Fewer operations per batch for bigger answers (one per round from about 800 rows up), so every case takes a similar time. */
 function opsFor(cfg: BenchConfig, size: number): number {
-  return Math.max(2, Math.min(cfg.batch, Math.ceil((cfg.batch * 20) / size)));
+  return Math.max(1, Math.min(cfg.batch, Math.ceil((cfg.batch * 20) / size)));
 }
 
 /**
