@@ -95,6 +95,28 @@ export class DexieContender {
     return DexieContender.walk(new Map(rows.map((m) => [m.id, m])), thread?.currentLeafId ?? null, limit);
   }
 
+  /** The other natural forms of the walk, for the comparison case: a `get` per step, or the rows by a compound-index range. */
+  async listMessagesBy(form: 'get-per-step' | 'compound-range', threadId: string, limit: number): Promise<DexieMessage[]> {
+    const { db } = this;
+    if (form === 'compound-range') {
+      const { thread, rows } = await db.transaction('r', db.threads, db.messages, async () => ({
+        thread: await db.threads.get(threadId),
+        rows: await db.messages.where('[threadId+id]').between([threadId, Dexie.minKey], [threadId, Dexie.maxKey]).toArray(),
+      }));
+      return DexieContender.walk(new Map(rows.map((m) => [m.id, m])), thread?.currentLeafId ?? null, limit);
+    }
+    return db.transaction('r', db.threads, db.messages, async () => {
+      const branch: DexieMessage[] = [];
+      for (let at = (await db.threads.get(threadId))?.currentLeafId ?? null; at !== null && branch.length < limit; ) {
+        const m = await db.messages.get(at);
+        if (!m) break;
+        branch.push(m);
+        at = m.parentEntryId;
+      }
+      return branch.reverse();
+    });
+  }
+
   /** getBranch: the same walk, each message with its siblings (its parent's children in id order). */
   async getBranch(threadId: string, limit: number): Promise<DexieBranchMessage[]> {
     const { thread, rows } = await this.threadRows(threadId);

@@ -85,6 +85,26 @@ export async function readsPhase(cfg: BenchConfig, mode: PhaseMode = {}): Promis
         ),
       });
     }
+    if (full) {
+      // Which natural Dexie walk is fastest (the cases above use 'index query + walk in JS').
+      const d = Math.min(1000, Math.max(...depths));
+      const thread = `chain-${d}`;
+      const n = opsFor(cfg, d);
+      cases.push({
+        id: `dexie-branch-forms-${d}`,
+        group: 'experiments',
+        title: `Dexie: the current branch ${d.toLocaleString('en')} deep, by the natural forms of the walk`,
+        params: { depth: d },
+        contenders: await interleave(
+          [
+            { name: 'index query + walk in JS', batch: sequential(n, () => dexie.listMessages(thread, d)) },
+            { name: 'compound range + walk in JS', batch: sequential(n, () => dexie.listMessagesBy('compound-range', thread, d)) },
+            { name: 'get per step', batch: sequential(n, () => dexie.listMessagesBy('get-per-step', thread, d)) },
+          ],
+          cfg.rounds,
+        ),
+      });
+    }
   } finally {
     await mode.busy?.(false);
   }

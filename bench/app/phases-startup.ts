@@ -11,9 +11,17 @@ import { interleave, sequential, type Contender } from './measure.js';
 import type { WorkerRpc } from './rpc.js';
 import type { BenchConfig, CaseRun, MemoryPoint, PhaseOutput } from './types.js';
 
-/** One timed cold start per call: `start` until its first answer, then an untimed `stop`. */
-function coldStarts(start: () => Promise<() => Promise<void>>): Contender['batch'] {
+/**
+ * Chromium keeps an origin's IndexedDB backing store open for 2 s after its last connection closes
+ * (kBackingStoreGracePeriod); waiting longer than that before a Dexie start makes it open the
+ * database from disk, as an app's first open does, rather than reuse the backend the last round left.
+ */
+const IDB_BACKEND_IDLE_MS = 2500;
+
+/** One timed cold start per call: an untimed idle wait if asked, `start` until its first answer, then an untimed `stop`. */
+function coldStarts(start: () => Promise<() => Promise<void>>, idleMs = 0): Contender['batch'] {
   return async () => {
+    if (idleMs > 0) await new Promise((resolve) => setTimeout(resolve, idleMs));
     const t = performance.now();
     const stop = await start();
     const ms = performance.now() - t;
@@ -98,7 +106,7 @@ export async function coldstartPhase(cfg: BenchConfig): Promise<PhaseOutput> {
                     const db = await DexieContender.open(name, 'default');
                     await db.listThreads(50);
                     return async () => db.close();
-                  }),
+                  }, IDB_BACKEND_IDLE_MS),
                 },
               ]
             : []),
