@@ -43,7 +43,7 @@ function edgeWasm(): Plugin {
 }
 
 /**
- * The library build: seven entries (`.`, `./core`, `./worker`, `./react`, `./ai-sdk`, `./langgraph`, `./cloudflare`) as
+ * The library build: eight entries (`.`, `./core`, `./worker`, `./react`, `./ai-sdk`, `./langgraph`, `./cloudflare`, `./vite`) as
  * ES modules in dist/. The engine, the small runtime dependencies and the optional peers (React, `ai`,
  * LangGraph) stay external, so the consumer's bundler resolves them (the AI SDK entry uses only
  * `ai`'s types, so it imports nothing of it).
@@ -64,6 +64,7 @@ export default defineConfig({
         'ai-sdk': 'src/ai-sdk/index.ts',
         langgraph: 'src/langgraph/index.ts',
         cloudflare: 'src/cloudflare/index.ts',
+        vite: 'src/vite/index.ts',
       },
       formats: ['es'],
     },
