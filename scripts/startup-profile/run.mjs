@@ -21,6 +21,7 @@ for (const t of targets) {
   const child = spawn('npx', ['vite', 'preview', '--config', 'scripts/startup-profile/vite.config.ts', '--port', String(t.port), '--strictPort'], {
     env: { ...process.env, PROFILE_TAG: t.tag, PROFILE_PORT: String(t.port) },
     stdio: 'ignore',
+    detached: true,
   });
   servers.push(child);
 }
@@ -134,4 +135,5 @@ for (const key of keys) {
 }
 await context.close();
 if (!kept) rmSync(dir, { recursive: true, force: true });
-for (const s of servers) s.kill();
+// npx starts vite as a child: end the whole process group.
+for (const s of servers) process.kill(-s.pid);
