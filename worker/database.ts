@@ -72,7 +72,7 @@ async function installPool(sqlite3: Sqlite3, name: string) {
       return await sqlite3.installOpfsSAHPoolVfs({
         name: `ass-${name}`,
         directory: `/${ROOT}/${name}/.pool`,
-        initialCapacity: SPARE_FILES,
+        initialCapacity: SPARE_FILES + 1,
         preserveOnInitFailure: true,
         forceReinitIfPreviouslyFailed: true,
       } as Parameters<Sqlite3['installOpfsSAHPoolVfs']>[0]);
@@ -89,11 +89,12 @@ async function installPool(sqlite3: Sqlite3, name: string) {
 type Pool = Awaited<ReturnType<typeof installPool>>;
 
 // Every file of the pool is an OPFS file held open with a sync access handle, and Chromium counts
-// about 1 MiB of quota reserved for each open handle as used (measured: twelve files, 12 MB used for
-// a 424 KB database; four files, 4.2 MB for 467 KB). So a new pool starts with two files and keeps
-// two spare beyond those in use, enough for what SQLite opens next: the database and its journal
-// while the schema is created, the WAL, an import's rollback journal. Temporary files (statement
-// journals, sorts, VACUUM's copy) live in memory in this build (SQLITE_TEMP_STORE=2).
+// about 1 MiB of quota reserved for each open handle as used (measured: twelve files, 13.6 MB used for
+// a 467 KB database; three or four files, 3–4 MB). So a new pool starts with the database's file and
+// two spare, enough for what SQLite opens next: the journal while the schema is created, then the WAL.
+// At open (after a crash left a WAL) and before an exclusive call (import, VACUUM, whose journal is one
+// more file) it grows to two spare beyond the files in use. Temporary files (statement journals,
+// sorts, VACUUM's copy) live in memory in this build (SQLITE_TEMP_STORE=2).
 const SPARE_FILES = 2;
 
 /**
@@ -101,7 +102,8 @@ const SPARE_FILES = 2;
  * inside a call, as adding a file is asynchronous). Undefined when there are enough already.
  */
 function keepSpareFiles(pool: Pool): Promise<void> | undefined {
-  const wanted = pool.getFileCount() + SPARE_FILES;
+  // Before the database is created, its own file counts as in use.
+  const wanted = Math.max(pool.getFileCount(), 1) + SPARE_FILES;
   return pool.getCapacity() >= wanted ? undefined : pool.addCapacity(wanted - pool.getCapacity()).then(() => {});
 }
 
@@ -144,7 +146,7 @@ async function openSahPool(sqlite3: Sqlite3, name: string): Promise<OpenedDataba
       file.close();
       // A pool made larger by an older version gives its unused files back, now that SQLite can no
       // longer open one mid-way (the database is closed).
-      const unused = pool.getCapacity() - pool.getFileCount() - SPARE_FILES;
+      const unused = pool.getCapacity() - Math.max(pool.getFileCount(), 1) - SPARE_FILES;
       if (unused > 0) await pool.reduceCapacity(unused).catch(() => 0);
       pool.pauseVfs();
     },

@@ -92,7 +92,6 @@ export class Leader implements LeaderApi {
       leader.store.recoverInterruptedMessages();
     }
     performance.mark('agent-state-store:sweep');
-    leader.keepSpareFiles();
     // Every tab's subscribers hear of it, so a page that shows who leads need not poll info().
     leader.changes.postMessage([{ kind: 'leader', method: null, threadId: null, id: null } satisfies StoreChange]);
     return leader;
@@ -158,8 +157,8 @@ export class Leader implements LeaderApi {
   private growing: Promise<void> | undefined;
 
   /**
-   * Grows the OPFS pool in the background, once the files SQLite opened (the WAL at start, the
-   * journal an import leaves) left too few spare. Adding files never disturbs a running statement.
+   * Grows the OPFS pool in the background after an exclusive call, if the files it left open (an
+   * import's journal) left too few spare. Adding files never disturbs a running statement.
    */
   private keepSpareFiles(): void {
     const growing = this.opened.prepareExclusive?.();
