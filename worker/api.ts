@@ -65,11 +65,14 @@ export function makeWorkerApi(hooks?: LeaderHooks) {
 
   async function lead(opts: WorkerOpenOptions): Promise<void> {
     link?.drop();
+    performance.mark('agent-state-store:lead');
     const sqlite3 = await loadEngine();
+    performance.mark('agent-state-store:engine');
     const opened = await openDatabase(sqlite3, opts);
     try {
       const sweep = opening && opts.recoverOnStart && !(typeof navigator.locks?.query === 'function' && (await othersAlive(opts.name)));
       leader = Leader.start(opened, opts, sweep, hooks);
+      performance.mark('agent-state-store:leader');
       // Calls of this tab that were waiting for (or in flight to) another leader now run here.
       link?.drop();
     } catch (error) {
@@ -120,15 +123,16 @@ export function makeWorkerApi(hooks?: LeaderHooks) {
       return true;
     },
 
-    /** Joins the store: leads it if no tab does, else connects to the tab that does. */
-    async open(opts: WorkerOpenOptions): Promise<StoreInfo> {
+    /** Joins the store: leads it if no tab does, else connects to the tab that does. Resolves once a leader answers. */
+    async open(opts: WorkerOpenOptions): Promise<void> {
       if (options || closed) throw new StoreError('CONFLICT', 'this worker has already opened a store');
       options = opts;
+      performance.mark('agent-state-store:open');
       if (typeof navigator.locks?.request !== 'function') {
         // No Web Locks (a very old browser): one tab, no coordination.
         await lead(opts);
         opening = false;
-        return info();
+        return;
       }
       const names = storeChannels(opts.name);
       control = new BroadcastChannel(names.control);
@@ -153,9 +157,14 @@ export function makeWorkerApi(hooks?: LeaderHooks) {
       });
       control.postMessage({ type: 'who-leads' } satisfies ControlMessage);
       try {
-        const first = await Promise.race([info(), leadFailed]);
+        // The lightest call that proves a leader serves this tab (info() would also ask the browser for
+        // its storage estimate, which the page does not need to open).
+        const served = onLeader(async (api) => {
+          await (api as LeaderApi).call('dbPath', [], null);
+        });
+        await Promise.race([served, leadFailed]);
+        performance.mark('agent-state-store:opened');
         opening = false;
-        return first;
       } catch (error) {
         await this.close();
         throw error;

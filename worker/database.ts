@@ -6,7 +6,7 @@ import { memoryTextFile } from '../src/driver/memory-file.js';
 import type { SqlDriver, TextFile } from '../src/driver/port.js';
 import { StoreError } from '../src/core/errors.js';
 import { StateStore } from '../src/core/store.js';
-import type { ActiveVfs, Durability } from '../src/core/types.js';
+import type { ActiveVfs, Durability, StoreInfo } from '../src/core/types.js';
 import type { WorkerOpenOptions } from '../src/wire.js';
 import { openOpfsTextFile } from './opfs-text-file.js';
 
@@ -17,6 +17,9 @@ import { openOpfsTextFile } from './opfs-text-file.js';
  */
 
 type Oo1DB = InstanceType<Sqlite3['oo1']['DB']>;
+
+/** What the opfs-sahpool pool holds: StoreInfo's pool fields. */
+export type PoolStorage = Required<Pick<StoreInfo, 'poolBytes' | 'poolFiles' | 'poolFilesInUse'>>;
 
 /** An opened database with everything the worker needs to run and describe it. */
 export interface OpenedDatabase {
@@ -30,6 +33,13 @@ export interface OpenedDatabase {
   afterCommit(): void;
   /** Writes a pending snapshot now (memory mode); a no-op on OPFS. */
   flush(): Promise<void>;
+  /**
+   * Makes room for the files an exclusive operation (import, VACUUM) may open: the pool grows here,
+   * never inside SQLite. Undefined when no room is needed, so that the call is not delayed.
+   */
+  prepareExclusive?(): Promise<void> | undefined;
+  /** The OPFS pool's files and their bytes (opfs-sahpool only). */
+  storage?(): Promise<PoolStorage>;
   /** Releases every OPFS handle; call after the database itself is closed. */
   release(): Promise<void>;
 }
@@ -62,7 +72,7 @@ async function installPool(sqlite3: Sqlite3, name: string) {
       return await sqlite3.installOpfsSAHPoolVfs({
         name: `ass-${name}`,
         directory: `/${ROOT}/${name}/.pool`,
-        initialCapacity: 6,
+        initialCapacity: SPARE_FILES + 1,
         preserveOnInitFailure: true,
         forceReinitIfPreviouslyFailed: true,
       } as Parameters<Sqlite3['installOpfsSAHPoolVfs']>[0]);
@@ -76,16 +86,49 @@ async function installPool(sqlite3: Sqlite3, name: string) {
   }
 }
 
-// Files the pool keeps ready: the database, its WAL, a rollback journal (an import copies pages
-// under one), and the temporary files of statement journals, sorts and VACUUM.
-const POOL_FILES = 12;
+type Pool = Awaited<ReturnType<typeof installPool>>;
+
+// Every file of the pool is an OPFS file held open with a sync access handle, and Chromium counts
+// about 1 MiB of quota reserved for each open handle as used (measured: twelve files, 13.6 MB used for
+// a 467 KB database; three or four files, 3–4 MB). So a new pool starts with the database's file and
+// two spare, enough for what SQLite opens next: the journal while the schema is created, then the WAL.
+// At open (after a crash left a WAL) and before an exclusive call (import, VACUUM, whose journal is one
+// more file) it grows to two spare beyond the files in use. Temporary files (statement journals,
+// sorts, VACUUM's copy) live in memory in this build (SQLITE_TEMP_STORE=2).
+const SPARE_FILES = 2;
+
+/**
+ * Adds pool files so that SPARE_FILES more can be opened (the pool cannot grow while SQLite is
+ * inside a call, as adding a file is asynchronous). Undefined when there are enough already.
+ */
+function keepSpareFiles(pool: Pool): Promise<void> | undefined {
+  // Before the database is created, its own file counts as in use.
+  const wanted = Math.max(pool.getFileCount(), 1) + SPARE_FILES;
+  return pool.getCapacity() >= wanted ? undefined : pool.addCapacity(wanted - pool.getCapacity()).then(() => {});
+}
+
+/** The bytes of the pool's files in OPFS (its capacity, used or not), or null where they cannot be read. */
+async function poolBytes(dir: FileSystemDirectoryHandle): Promise<number | null> {
+  try {
+    const opaque = await (await dir.getDirectoryHandle('.pool')).getDirectoryHandle('.opaque');
+    let total = 0;
+    for await (const handle of (opaque as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
+      if (handle.kind === 'file') total += (await (handle as FileSystemFileHandle).getFile()).size;
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
 
 async function openSahPool(sqlite3: Sqlite3, name: string): Promise<OpenedDatabase> {
-  const dir = await storeDirectory(name);
-  const pool = await installPool(sqlite3, name);
-  await pool.reserveMinimumCapacity(POOL_FILES);
-  const file = await openOpfsTextFile(dir, 'session_index.jsonl');
+  // The directory (for the session index) and the pool are independent: open them side by side.
+  const [dir, pool] = await Promise.all([storeDirectory(name), installPool(sqlite3, name)]);
+  performance.mark('agent-state-store:pool');
+  const [file] = await Promise.all([openOpfsTextFile(dir, 'session_index.jsonl'), keepSpareFiles(pool)]);
+  performance.mark('agent-state-store:index-file');
   const db = new pool.OpfsSAHPoolDb('/state.db') as unknown as Oo1DB;
+  performance.mark('agent-state-store:db');
   return {
     vfs: 'opfs-sahpool',
     fallbackReason: null,
@@ -95,8 +138,16 @@ async function openSahPool(sqlite3: Sqlite3, name: string): Promise<OpenedDataba
     dbPath: `/${ROOT}/${name}/state.db`,
     afterCommit() {},
     async flush() {},
+    prepareExclusive: () => keepSpareFiles(pool),
+    async storage() {
+      return { poolBytes: await poolBytes(dir), poolFiles: pool.getCapacity(), poolFilesInUse: pool.getFileCount() };
+    },
     async release() {
       file.close();
+      // A pool made larger by an older version gives its unused files back, now that SQLite can no
+      // longer open one mid-way (the database is closed).
+      const unused = pool.getCapacity() - Math.max(pool.getFileCount(), 1) - SPARE_FILES;
+      if (unused > 0) await pool.reduceCapacity(unused).catch(() => 0);
       pool.pauseVfs();
     },
   };
@@ -200,6 +251,7 @@ export async function openDatabase(sqlite3: Sqlite3, options: WorkerOpenOptions)
 export function startStore(opened: OpenedDatabase, durability: Durability): StateStore {
   if (opened.vfs !== 'memory') opened.driver.exec('PRAGMA locking_mode = EXCLUSIVE');
   const store = StateStore.open({ db: opened.driver, sessionIndex: opened.sessionIndex, dbPath: opened.dbPath });
+  performance.mark('agent-state-store:store-open');
   // journal_mode is set after the version check in StateStore.open, so a database refused as too new
   // is not touched. WAL writes a commit as one append (plus one sync in strict mode) instead of a
   // journal and the pages; measured about 3.5x faster for sequential strict appends.

@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import { describeChange, type StoreChange } from '../src/core/changes.js';
 import { StoreError } from '../src/core/errors.js';
 import { isServed, operation, type ServedMethod } from '../src/core/operations.js';
-import { failInterruptedJobs } from '../src/core/recovery.js';
+import { failInterruptedJobs, hasInterruptedWork } from '../src/core/recovery.js';
 import { appliedResult, pruneAppliedRequests, recordApplied } from '../src/core/request-log.js';
 import type { StateStore } from '../src/core/store.js';
 import { atomically } from '../src/core/transaction.js';
@@ -86,11 +86,12 @@ export class Leader implements LeaderApi {
   /** Opens the store on an opened database; runs the start-up sweep when `sweep` says no other tab is alive. */
   static start(opened: OpenedDatabase, options: WorkerOpenOptions, sweep: boolean, hooks?: LeaderHooks): Leader {
     const leader = new Leader(opened, options, { jobs: 0 }, hooks);
-    if (sweep) {
+    if (sweep && hasInterruptedWork(opened.driver)) {
       leader.recovered.jobs = failInterruptedJobs(opened.driver, now());
-      // No tab is alive, so no stream is still being written: what is left streaming lost its writer.
+        // No tab is alive, so no stream is still being written: what is left streaming lost its writer.
       leader.store.recoverInterruptedMessages();
     }
+    performance.mark('agent-state-store:sweep');
     // Every tab's subscribers hear of it, so a page that shows who leads need not poll info().
     leader.changes.postMessage([{ kind: 'leader', method: null, threadId: null, id: null } satisfies StoreChange]);
     return leader;
@@ -123,7 +124,10 @@ export class Leader implements LeaderApi {
     if (hosted) return hosted(args);
     const run = () => (this.store[method] as (...a: CallArgs<M>) => CallResult<M>).apply(this.store, args);
     if (spec.mode === 'read') return this.commits.read(run);
-    if (spec.mode === 'exclusive') return this.commits.exclusive(run, this.noting(method, args));
+    if (spec.mode === 'exclusive') {
+      await this.roomForFiles();
+      return this.commits.exclusive(run, this.noting(method, args)).finally(() => this.keepSpareFiles());
+    }
     const db = this.opened.driver;
     let change: StoreChange | null = null;
     const publish = () => {
@@ -149,6 +153,29 @@ export class Leader implements LeaderApi {
     return result;
   }
 
+  /** The pool's growth started after a call that opened files, if any is under way. */
+  private growing: Promise<void> | undefined;
+
+  /**
+   * Grows the OPFS pool in the background after an exclusive call, if the files it left open (an
+   * import's journal) left too few spare. Adding files never disturbs a running statement.
+   */
+  private keepSpareFiles(): void {
+    const growing = this.opened.prepareExclusive?.();
+    if (!growing) return;
+    const tracked: Promise<void> = growing.catch(() => {}).finally(() => {
+      if (this.growing === tracked) this.growing = undefined;
+    });
+    this.growing = tracked;
+  }
+
+  /** Grows the OPFS pool before an exclusive call when it has too few spare files (rarely: the background growth leaves enough). */
+  private async roomForFiles(): Promise<void> {
+    await this.growing;
+    const growing = this.opened.prepareExclusive?.();
+    if (growing) await growing;
+  }
+
   /** The change an exclusive call makes, published once it is done. */
   private noting(method: ServedMethod, args: readonly unknown[]): (() => void) | undefined {
     if (!operation(method).change) return undefined;
@@ -162,7 +189,8 @@ export class Leader implements LeaderApi {
   private readonly hosted: { [M in ServedMethod]?: (args: CallArgs<M>) => Promise<CallResult<M>> } = {
     vacuum: async ([options]) => {
       const completed = (await vacuumOptions(options)) as CallArgs<'vacuum'>[0];
-      return this.commits.exclusive(() => this.store.vacuum(completed));
+      await this.roomForFiles();
+      return this.commits.exclusive(() => this.store.vacuum(completed)).finally(() => this.keepSpareFiles());
     },
     importDatabase: async ([bytes, given]) => {
       // Another tab's import: its worker listens for progress on a channel named by the id it sent.
@@ -182,6 +210,7 @@ export class Leader implements LeaderApi {
     // Deltas already accepted belong to the database they were sent to: written before it is replaced,
     // so that the import leaves none buffered and the stream's next delta meets the REPLACED check.
     this.deltas.beforeCall();
+    await this.roomForFiles();
     const options = {
       ...(typeof given === 'object' && given !== null ? given : {}),
       onProgress: (p: ImportProgress) => {
@@ -192,7 +221,9 @@ export class Leader implements LeaderApi {
         }
       },
     };
-    return this.commits.exclusive(() => this.store.importDatabase(bytes as Uint8Array, options), this.noting('importDatabase', [bytes]));
+    return this.commits
+      .exclusive(() => this.store.importDatabase(bytes as Uint8Array, options), this.noting('importDatabase', [bytes]))
+      .finally(() => this.keepSpareFiles());
   }
 
   /** What the store runs on and how it is doing. */
@@ -201,6 +232,8 @@ export class Leader implements LeaderApi {
     const storage = (globalThis.navigator as Navigator | undefined)?.storage;
     const estimate = await storage?.estimate?.().catch(() => undefined);
     const persisted = await storage?.persisted?.().catch(() => undefined);
+    await this.growing;
+    const pool = await this.opened.storage?.();
     return {
       ...core,
       name: this.options.name,
@@ -209,6 +242,7 @@ export class Leader implements LeaderApi {
       durability: this.options.durability,
       commits: this.commits.commits,
       storageEstimate: estimate ? { usage: estimate.usage ?? 0, quota: estimate.quota ?? 0 } : null,
+      ...pool,
       persisted: persisted ?? null,
       leader: true,
       recoveredJobs: this.recovered.jobs,

@@ -12,3 +12,15 @@ export function failInterruptedJobs(db: SqlDriver, now: number): number {
     [now],
   ).changes;
 }
+
+/**
+ * Whether the start-up sweep has anything to do: a job still queued or running, or a message still
+ * streaming. One read, so that the common start (nothing was interrupted) writes no transaction.
+ */
+export function hasInterruptedWork(db: SqlDriver): boolean {
+  const row = db.all(
+    `SELECT EXISTS (SELECT 1 FROM jobs WHERE status IN ('queued', 'running'))
+         OR EXISTS (SELECT 1 FROM message_status WHERE status = 'streaming') AS found`,
+  )[0];
+  return Number(row?.['found'] ?? 0) === 1;
+}

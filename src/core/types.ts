@@ -164,8 +164,17 @@ export interface StoreInfo {
   /** Why the store fell back to memory, when it did. */
   fallbackReason?: string | null;
   durability?: Durability;
-  /** navigator.storage.estimate(), where the browser has it. */
+  /** navigator.storage.estimate(), where the browser has it: the whole origin, with the quota Chromium reserves for every open pool file. */
   storageEstimate?: { usage: number; quota: number } | null;
+  /**
+   * Bytes of the opfs-sahpool's files in OPFS: the database, its WAL and the spare files, each with
+   * its 4 KiB header. Null where the pool's files cannot be read; absent on other VFSes.
+   */
+  poolBytes?: number | null;
+  /** Files in the opfs-sahpool (its capacity). It starts small and grows as files are needed. */
+  poolFiles?: number;
+  /** Pool files holding a database file (the database, its WAL, a journal). */
+  poolFilesInUse?: number;
   /** navigator.storage.persisted(), where the browser has it. */
   persisted?: boolean | null;
   /** Transactions that wrote something, committed by the leader since it opened (one per group commit; reads are not counted). */
