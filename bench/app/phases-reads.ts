@@ -42,6 +42,7 @@ export async function readsPhase(cfg: BenchConfig): Promise<PhaseOutput> {
       contenders: await interleave(
         [
           { name: 'ours', batch: sequential(n, () => ours.listMessages(thread, d)) },
+          { name: 'ours-getBranch', batch: sequential(n, () => ours.getBranch(thread, { limit: d })) },
           { name: 'raw', batch: sequential(n, () => raw.call('listMessages', thread, d)) },
           { name: 'idb', batch: sequential(n, () => idb.listMessages(thread, d)) },
           { name: 'postMessage', batch: sequential(n, () => ping.call('echo', [thread, d], { kind: 'messages', n: d })) },

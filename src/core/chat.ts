@@ -1,6 +1,6 @@
 import type { SqlDriver } from '../driver/port.js';
 import { StoreError } from './errors.js';
-import { addAsLeaf, currentLeaf, listBranch, threadOfMessage, validateMessage } from './messages.js';
+import { addAsLeaf, currentLeaf, threadOfMessage, validateMessage, walkBranch, type ThreadLinks } from './messages.js';
 import { num, numOrNull } from './rows.js';
 import type { SessionIndex } from './session-index.js';
 import { getThreadRow, requireThread, saveThread, touchThread, upsertThreadRow, validateThread } from './threads.js';
@@ -107,12 +107,43 @@ export function addChatMessage(db: SqlDriver, index: SessionIndex, threadId: str
 
 /**
  * The current branch, oldest first, each message with its status and its place among its siblings:
- * the branch walk, then one query for the siblings of every message on it and one for the statuses.
+ * the branch walk, whose parent links give the siblings (of the same thread, ids ascending), then one
+ * query for the statuses. Where the walk fell back to the seed's query, one more query gives the siblings.
  */
 export function branchWithSiblings(db: SqlDriver, threadId: string, limit: number): BranchMessage[] {
   requireThread(db, threadId);
-  const branch = listBranch(db, threadId, limit);
+  const { branch, links } = walkBranch(db, threadId, limit);
   if (branch.length === 0) return [];
+  const children = links ? childrenOnBranch(branch, links) : siblingsByQuery(db, threadId, branch);
+  const statuses = new Map<number, MessageStatus>();
+  for (const row of db.all('SELECT message_id, status FROM message_status WHERE message_id IN (SELECT value FROM json_each(?1))', [
+    JSON.stringify(branch.map((m) => m.id)),
+  ])) {
+    statuses.set(num(row['message_id']), row['status'] as MessageStatus);
+  }
+  return branch.map((m) => {
+    const ids = children.get(m.parentEntryId) ?? [m.id];
+    return { ...m, status: statuses.get(m.id) ?? 'complete', siblings: { index: ids.indexOf(m.id), count: ids.length, ids } };
+  });
+}
+
+/** The children of each parent on the branch, from the thread's links, ids ascending. */
+function childrenOnBranch(branch: readonly MessageRecord[], links: ThreadLinks): Map<number | null, number[]> {
+  const wanted = new Set<unknown>(branch.map((m) => m.parentEntryId));
+  const children = new Map<number | null, number[]>();
+  for (let i = 0; i < links.ids.length; i++) {
+    const parent = links.parents[i] as number | null;
+    if (!wanted.has(parent)) continue;
+    const list = children.get(parent);
+    if (list) list.push(links.ids[i]!);
+    else children.set(parent, [links.ids[i]!]);
+  }
+  for (const list of children.values()) if (list.length > 1) list.sort((a, b) => a - b);
+  return children;
+}
+
+/** The children of each parent on the branch, from the thread's rows: for a branch the walk could not read from links. */
+function siblingsByQuery(db: SqlDriver, threadId: string, branch: readonly MessageRecord[]): Map<number | null, number[]> {
   const parents = JSON.stringify([...new Set(branch.flatMap((m) => (m.parentEntryId === null ? [] : [m.parentEntryId])))]);
   const hasRoot = branch[0]!.parentEntryId === null ? 1 : 0;
   const children = new Map<number | null, number[]>();
@@ -127,14 +158,5 @@ export function branchWithSiblings(db: SqlDriver, threadId: string, limit: numbe
     list.push(num(row['id']));
     children.set(parent, list);
   }
-  const statuses = new Map<number, MessageStatus>();
-  for (const row of db.all('SELECT message_id, status FROM message_status WHERE message_id IN (SELECT value FROM json_each(?1))', [
-    JSON.stringify(branch.map((m) => m.id)),
-  ])) {
-    statuses.set(num(row['message_id']), row['status'] as MessageStatus);
-  }
-  return branch.map((m) => {
-    const ids = children.get(m.parentEntryId) ?? [m.id];
-    return { ...m, status: statuses.get(m.id) ?? 'complete', siblings: { index: ids.indexOf(m.id), count: ids.length, ids } };
-  });
+  return children;
 }

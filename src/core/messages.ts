@@ -1,4 +1,4 @@
-import type { SqlDriver, SqlRow } from '../driver/port.js';
+import type { SqlDriver, SqlRow, SqlValue } from '../driver/port.js';
 import { StoreError } from './errors.js';
 import { num, numOrNull, str } from './rows.js';
 import type { SessionIndex } from './session-index.js';
@@ -87,9 +87,10 @@ export function threadOfMessage(db: SqlDriver, messageId: number): string {
 
 /**
  * The current branch, oldest first: the seed's recursive walk from current_leaf_id up through
- * parent_entry_id, at most `limit` messages (the ones nearest the leaf).
+ * parent_entry_id, at most `limit` messages (the ones nearest the leaf). Used as it stands where the
+ * walk leaves the thread (see walkBranch).
  */
-export function listBranch(db: SqlDriver, threadId: string, limit: number): MessageRecord[] {
+function listBranchByCte(db: SqlDriver, threadId: string, limit: number): MessageRecord[] {
   return db
     .all(
       `WITH RECURSIVE
@@ -108,6 +109,94 @@ export function listBranch(db: SqlDriver, threadId: string, limit: number): Mess
       [threadId, limit - 1],
     )
     .map(toMessage);
+}
+
+/** A thread's tree as parent links: `ids[i]`'s parent is `parents[i]`, in no particular order. */
+export interface ThreadLinks {
+  ids: number[];
+  parents: unknown[];
+}
+
+/** The current branch and the links it was walked on (absent when the walk fell back to the seed's query). */
+export interface WalkedBranch {
+  branch: MessageRecord[];
+  links?: ThreadLinks;
+}
+
+// The largest id the walk handles; beyond it JSON would round (the store never writes such ids).
+const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The current branch, as the seed's recursive query defines it, read in two scans instead: the
+ * thread's (id, parent) pairs from the covering index idx_messages_thread_parent, walked from the leaf
+ * in JS, then the branch's rows. Each scan hands its rows over as one JSON array built by SQLite, so
+ * a thousand rows cross from the engine in one call, not in thousands (SQLite's recursive CTE and the
+ * per-value calls were most of the time). The seed's query allows a walk that leaves the thread (a
+ * leaf or a parent in another thread, written by another program); that case, a dangling parent, ids
+ * beyond 2^53, and values JSON cannot hold (a BLOB) run the seed's query itself, so the answer is the
+ * same in every case.
+ */
+export function walkBranch(db: SqlDriver, threadId: string, limit: number): WalkedBranch {
+  const leaf = db.all('SELECT current_leaf_id FROM threads WHERE id = ?1', [threadId])[0]?.['current_leaf_id'];
+  if (leaf === null || leaf === undefined) return { branch: [] };
+  const seed = () => ({ branch: listBranchByCte(db, threadId, limit) });
+  const found = db.all(
+    `SELECT json_group_array(id) AS ids, json_group_array(parent_entry_id) AS parents, coalesce(max(id) > ?2 OR min(id) < -?2, 0) AS unsafe
+     FROM messages WHERE thread_id = ?1`,
+    [threadId, MAX_SAFE_ID],
+  )[0];
+  if (!found || found['unsafe'] !== 0) return seed();
+  const links: ThreadLinks = { ids: JSON.parse(String(found['ids'])) as number[], parents: JSON.parse(String(found['parents'])) as unknown[] };
+  const parentOf = new Map<unknown, unknown>();
+  for (let i = 0; i < links.ids.length; i++) parentOf.set(links.ids[i], links.parents[i]);
+  const ids: number[] = [];
+  for (let at: unknown = leaf; at !== null && ids.length < limit; at = parentOf.get(at)) {
+    if (!parentOf.has(at)) return seed();
+    ids.push(at as number);
+  }
+  const rows = readRows(db, threadId, ids, links.ids.length);
+  if (!rows) return seed();
+  const byId = new Map<unknown, unknown[]>();
+  for (const row of rows) byId.set(row[0], row);
+  const branch: MessageRecord[] = new Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const [id, role, content, itemJson, createdAt, parent] = byId.get(ids[i])! as SqlValue[];
+    branch[ids.length - 1 - i] = {
+      id: num(id),
+      threadId,
+      role: str(role),
+      content: str(content),
+      item: parseStoredJson(itemJson),
+      createdAt: num(createdAt),
+      parentEntryId: numOrNull(parent),
+    };
+  }
+  return { branch, links };
+}
+
+/**
+ * The rows of `ids` (all of the thread's `threadId`) as [id, role, content, item_json, created_at,
+ * parent_entry_id] arrays, or null where a value cannot be put in JSON.
+ */
+function readRows(db: SqlDriver, threadId: string, ids: readonly number[], threadSize: number): unknown[][] | null {
+  const row = 'json_array(id, role, content, item_json, created_at, parent_entry_id)';
+  try {
+    // Most of the thread: one scan of it beats a lookup per id through json_each.
+    const found =
+      ids.length * 2 >= threadSize
+        ? db.all(`SELECT json_group_array(${row}) AS rows FROM messages WHERE thread_id = ?1`, [threadId])
+        : db.all(`SELECT json_group_array(${row}) AS rows FROM messages WHERE id IN (SELECT value FROM json_each(?1))`, [JSON.stringify(ids)]);
+    return JSON.parse(String(found[0]?.['rows'])) as unknown[][];
+  } catch (error) {
+    // SQLite's JSON refuses a BLOB ("JSON cannot hold BLOB values"); any other failure is real.
+    if (error instanceof Error && /BLOB/.test(error.message)) return null;
+    throw error;
+  }
+}
+
+/** The current branch, oldest first: at most `limit` messages ending at the thread's current leaf. */
+export function listBranch(db: SqlDriver, threadId: string, limit: number): MessageRecord[] {
+  return walkBranch(db, threadId, limit).branch;
 }
 
 /** Every message of a thread, every branch, in id order (parents before children): the whole tree for a UI. */
