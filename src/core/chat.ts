@@ -112,19 +112,26 @@ export function addChatMessage(db: SqlDriver, index: SessionIndex, threadId: str
  */
 export function branchWithSiblings(db: SqlDriver, threadId: string, limit: number): BranchMessage[] {
   requireThread(db, threadId);
-  const { branch, links } = walkBranch(db, threadId, limit);
+  const walked = walkBranch(db, threadId, limit, true);
+  const { branch, links } = walked;
   if (branch.length === 0) return [];
   const children = links ? childrenOnBranch(branch, links) : siblingsByQuery(db, threadId, branch);
-  const statuses = new Map<number, MessageStatus>();
+  const statuses = walked.statuses ?? statusesByQuery(db, branch);
+  return branch.map((m, i) => {
+    const ids = children.get(m.parentEntryId) ?? [m.id];
+    return { ...m, status: (statuses[i] ?? 'complete') as MessageStatus, siblings: { index: ids.indexOf(m.id), count: ids.length, ids } };
+  });
+}
+
+/** Each branch message's message_status value, null where it has none: for a branch the walk could not read. */
+function statusesByQuery(db: SqlDriver, branch: readonly MessageRecord[]): unknown[] {
+  const statuses = new Map<number, unknown>();
   for (const row of db.all('SELECT message_id, status FROM message_status WHERE message_id IN (SELECT value FROM json_each(?1))', [
     JSON.stringify(branch.map((m) => m.id)),
   ])) {
-    statuses.set(num(row['message_id']), row['status'] as MessageStatus);
+    statuses.set(num(row['message_id']), row['status']);
   }
-  return branch.map((m) => {
-    const ids = children.get(m.parentEntryId) ?? [m.id];
-    return { ...m, status: statuses.get(m.id) ?? 'complete', siblings: { index: ids.indexOf(m.id), count: ids.length, ids } };
-  });
+  return branch.map((m) => statuses.get(m.id) ?? null);
 }
 
 /** The children of each parent on the branch, from the thread's links, ids ascending. */

@@ -117,10 +117,14 @@ export interface ThreadLinks {
   parents: unknown[];
 }
 
-/** The current branch and the links it was walked on (absent when the walk fell back to the seed's query). */
+/**
+ * The current branch, and, unless the walk fell back to the seed's query, the links it was walked on
+ * and (when asked for) each message's message_status value, null where it has none.
+ */
 export interface WalkedBranch {
   branch: MessageRecord[];
   links?: ThreadLinks;
+  statuses?: unknown[];
 }
 
 // The largest id the walk handles; beyond it JSON would round (the store never writes such ids).
@@ -136,7 +140,7 @@ const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
  * beyond 2^53, and values JSON cannot hold (a BLOB) run the seed's query itself, so the answer is the
  * same in every case.
  */
-export function walkBranch(db: SqlDriver, threadId: string, limit: number): WalkedBranch {
+export function walkBranch(db: SqlDriver, threadId: string, limit: number, withStatus = false): WalkedBranch {
   const leaf = db.all('SELECT current_leaf_id FROM threads WHERE id = ?1', [threadId])[0]?.['current_leaf_id'];
   if (leaf === null || leaf === undefined) return { branch: [] };
   const seed = () => ({ branch: listBranchByCte(db, threadId, limit) });
@@ -154,13 +158,15 @@ export function walkBranch(db: SqlDriver, threadId: string, limit: number): Walk
     if (!parentOf.has(at)) return seed();
     ids.push(at as number);
   }
-  const rows = readRows(db, threadId, ids, links.ids.length);
+  const rows = readRows(db, threadId, ids, links.ids.length, withStatus);
   if (!rows) return seed();
   const byId = new Map<unknown, unknown[]>();
   for (const row of rows) byId.set(row[0], row);
   const branch: MessageRecord[] = new Array(ids.length);
+  const statuses: unknown[] = new Array(ids.length);
   for (let i = 0; i < ids.length; i++) {
-    const [id, role, content, itemJson, createdAt, parent] = byId.get(ids[i])! as SqlValue[];
+    const [id, role, content, itemJson, createdAt, parent, status] = byId.get(ids[i])! as SqlValue[];
+    statuses[ids.length - 1 - i] = status ?? null;
     branch[ids.length - 1 - i] = {
       id: num(id),
       threadId,
@@ -171,15 +177,16 @@ export function walkBranch(db: SqlDriver, threadId: string, limit: number): Walk
       parentEntryId: numOrNull(parent),
     };
   }
-  return { branch, links };
+  return withStatus ? { branch, links, statuses } : { branch, links };
 }
 
 /**
  * The rows of `ids` (all of the thread's `threadId`) as [id, role, content, item_json, created_at,
- * parent_entry_id] arrays, or null where a value cannot be put in JSON.
+ * parent_entry_id, status?] arrays, or null where a value cannot be put in JSON.
  */
-function readRows(db: SqlDriver, threadId: string, ids: readonly number[], threadSize: number): unknown[][] | null {
-  const row = 'json_array(id, role, content, item_json, created_at, parent_entry_id)';
+function readRows(db: SqlDriver, threadId: string, ids: readonly number[], threadSize: number, withStatus: boolean): unknown[][] | null {
+  const status = withStatus ? ', (SELECT status FROM message_status WHERE message_id = messages.id)' : '';
+  const row = `json_array(id, role, content, item_json, created_at, parent_entry_id${status})`;
   try {
     // Most of the thread: one scan of it beats a lookup per id through json_each.
     const found =

@@ -136,6 +136,8 @@ describe('the branch walk', () => {
       // A BLOB where the text should be.
       add(500, 'blob', null, new Uint8Array([1, 2, 3]));
       add(501, 'blob', 500);
+      // A status on a walked branch and on one the seed's query reads.
+      db.exec(`INSERT INTO message_status(message_id, status, updated_at) VALUES (${home[0]}, 'failed', 1), (101, 'interrupted', 1)`);
       db.exec(`UPDATE threads SET current_leaf_id = CASE id
         WHEN 'away' THEN 101 WHEN 'dangling' THEN 201 WHEN 'loop' THEN 301 WHEN 'text-parent' THEN 401 WHEN 'blob' THEN 501
         WHEN 'foreign-leaf' THEN ${home[1]} ELSE current_leaf_id END`);
@@ -143,6 +145,8 @@ describe('the branch walk', () => {
     const reopened = await createMemoryStore({ bytes });
     expect(reopened.listMessages('away').map((m) => m.id)).toEqual([...home, 100, 101]);
     expect(reopened.listMessages('loop', 5).map((m) => m.id)).toEqual([301, 300, 301, 300, 301]);
+    expect(reopened.getBranch('home').map((m) => m.status)).toEqual(['failed', 'complete']);
+    expect(reopened.getBranch('away').map((m) => m.status)).toEqual(['failed', 'complete', 'complete', 'interrupted']);
     await expectSeedAnswers(reopened, ['home', 'away', 'dangling', 'loop', 'foreign-leaf', 'text-parent', 'blob'], [1, 3, 500]);
   });
 
