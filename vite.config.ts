@@ -23,7 +23,7 @@ function keepWorkerUrl(): Plugin {
 }
 
 /**
- * The library build: six entries (`.`, `./core`, `./worker`, `./react`, `./ai-sdk`, `./langgraph`) as
+ * The library build: seven entries (`.`, `./core`, `./worker`, `./react`, `./ai-sdk`, `./langgraph`, `./vite`) as
  * ES modules in dist/. The engine, the small runtime dependencies and the optional peers (React, `ai`,
  * LangGraph) stay external, so the consumer's bundler resolves them (the AI SDK entry uses only
  * `ai`'s types, so it imports nothing of it).
@@ -43,6 +43,7 @@ export default defineConfig({
         react: 'src/react/index.ts',
         'ai-sdk': 'src/ai-sdk/index.ts',
         langgraph: 'src/langgraph/index.ts',
+        vite: 'src/vite/index.ts',
       },
       formats: ['es'],
     },

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { UserConfig } from 'vite';
+import { sqliteWasmDefaultVfsOnly } from '../src/vite/index.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
@@ -20,8 +21,9 @@ export interface ConsumerApp {
 /**
  * The Vite setup the README gives consumers, shared by the test app, the demo and the bench page:
  * the package from its built dist/ (aliased here instead of installed), sqlite-wasm kept out of
- * dependency pre-bundling, workers as ES modules, and no COOP/COEP headers (the default
- * opfs-sahpool VFS does not need them).
+ * dependency pre-bundling, workers as ES modules, the `agent-state-store/vite` plugin (so the build
+ * does not emit sqlite-wasm's Worker1 and `opfs` proxy files, which the default VFS never loads), and
+ * no COOP/COEP headers (the default opfs-sahpool VFS does not need them).
  */
 export function consumerApp(app: ConsumerApp): UserConfig {
   const given = process.env[app.distEnv];
@@ -38,7 +40,8 @@ export function consumerApp(app: ConsumerApp): UserConfig {
       ],
     },
     optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm', 'agent-state-store'] },
-    worker: { format: 'es' },
+    plugins: [sqliteWasmDefaultVfsOnly()],
+    worker: { format: 'es', plugins: () => [sqliteWasmDefaultVfsOnly()] },
     build: {
       // One build directory per PORT_OFFSET, so two runs side by side do not empty each other's build.
       outDir: `${repo}.cache/${app.outDir}${process.env['PORT_OFFSET'] ? `-${process.env['PORT_OFFSET']}` : ''}`,

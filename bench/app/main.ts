@@ -7,10 +7,24 @@ import { namesPhase, readsPhase, searchPhase, threadsPhase } from './phases-read
 import { experimentsPhase, writesPhase } from './phases-writes.js';
 import type { BenchConfig, BenchPage, PhaseName, PhaseOutput } from './types.js';
 
+/**
+ * The write and branch-read cases against Dexie again, with one core kept busy by the harness: it
+ * exposes `benchBusy(on)` to the page, and the phases turn it on only while they measure.
+ */
+async function contentionPhase(cfg: BenchConfig): Promise<PhaseOutput> {
+  const hook = (window as { benchBusy?: (on: boolean) => Promise<void> }).benchBusy;
+  if (!hook) throw new Error('the contention phase needs the harness (bench/harness/run.ts) to expose benchBusy');
+  const busy = (on: boolean) => hook(on);
+  const writes = await writesPhase(cfg, { contention: true, busy });
+  const reads = await readsPhase(cfg, { contention: true, busy });
+  return { cases: [...writes.cases, ...reads.cases], memory: [], notes: [...writes.notes, ...reads.notes] };
+}
+
 const phases: Record<PhaseName, (cfg: BenchConfig) => Promise<PhaseOutput>> = {
-  writes: writesPhase,
+  writes: (cfg) => writesPhase(cfg),
+  contention: contentionPhase,
   experiments: experimentsPhase,
-  reads: readsPhase,
+  reads: (cfg) => readsPhase(cfg),
   threads: threadsPhase,
   names: namesPhase,
   search: searchPhase,

@@ -1,55 +1,117 @@
 /**
- * Read cases: listMessages on branches of growing depth, listLeafMessages on a bushy tree,
+ * Read cases: listMessages and getBranch on branches of growing depth (against Dexie too),
+ * listLeafMessages on a bushy tree,
  * listThreads over growing thread counts, and the session-index lookups against the seed's re-read.
  */
 import type { StateStoreClient } from 'agent-state-store';
 import { closeRaw, openOurs, openRaw, pingWorker, rawWorker, RUN, seedStore, writeOpfsFile } from './contenders.js';
 import { bushyParents, indexLine } from './data.js';
+import { DexieContender } from './dexie.js';
 import { IdbContender } from './idb.js';
 import { interleave, sequential } from './measure.js';
-import type { BenchConfig, CaseRun, PhaseOutput } from './types.js';
+import type { BenchConfig, CaseRun, PhaseMode, PhaseOutput } from './types.js';
 
-/** Fewer operations per batch for bigger answers, so every case takes a similar time. */
+/** Fewer operations per batch for bigger answers (one per round from about 800 rows up), so every case takes a similar time. */
 function opsFor(cfg: BenchConfig, size: number): number {
-  return Math.max(2, Math.min(cfg.batch, Math.ceil((cfg.batch * 20) / size)));
+  return Math.max(1, Math.min(cfg.batch, Math.ceil((cfg.batch * 20) / size)));
 }
 
-/** listMessages on chains 10 … 10,000 deep, and listLeafMessages on a bushy tree. */
-export async function readsPhase(cfg: BenchConfig): Promise<PhaseOutput> {
-  const name = `r-${RUN}`;
+/**
+ * listMessages and getBranch on chains 10 … 10,000 deep, and listLeafMessages on a bushy tree. With
+ * `mode.contention`: only the store and Dexie, only `cfg.contentionDepths`, ids prefixed
+ * `contention-`, with the busy process on while measuring.
+ */
+export async function readsPhase(cfg: BenchConfig, mode: PhaseMode = {}): Promise<PhaseOutput> {
+  const full = !mode.contention;
+  const depths = full ? cfg.depths : cfg.contentionDepths;
+  const name = `r${full ? '' : 'x'}-${RUN}`;
   const seed = async (call: (op: string, ...args: unknown[]) => Promise<unknown>) => {
-    for (const [k, d] of cfg.depths.entries()) await call('seedChain', `chain-${d}`, d, k + 1);
-    await call('seedBushy', 'bushy', cfg.bushy, 99);
+    for (const [k, d] of depths.entries()) await call('seedChain', `chain-${d}`, d, k + 1);
+    if (full) await call('seedBushy', 'bushy', cfg.bushy, 99);
   };
   await seedStore(name, (s) => seed((op, ...a) => s.call(op, ...a)));
   const ours = await openOurs(name, 'strict');
-  const raw = (await openRaw(name, 'strict')).rpc;
-  await seed((op, ...a) => raw.call(op, ...a));
-  const idb = await IdbContender.open(name);
-  for (const [k, d] of cfg.depths.entries()) await idb.seedTree(`chain-${d}`, d, k + 1, false);
-  await idb.seedTree('bushy', cfg.bushy, 99, true);
-  const ping = pingWorker();
+  const raw = full ? (await openRaw(name, 'strict')).rpc : undefined;
+  if (raw) await seed((op, ...a) => raw.call(op, ...a));
+  const idb = full ? await IdbContender.open(name) : undefined;
+  const dexie = await DexieContender.open(name, 'default');
+  for (const [k, d] of depths.entries()) {
+    await idb?.seedTree(`chain-${d}`, d, k + 1, false);
+    await dexie.seedTree(`chain-${d}`, d, k + 1, false);
+  }
+  await idb?.seedTree('bushy', cfg.bushy, 99, true);
+  const ping = full ? pingWorker() : undefined;
+  const prefix = full ? '' : 'contention-';
+  const group = (g: string) => (full ? g : 'contention');
+  const suffix = full ? '' : ', one core busy';
 
   const cases: CaseRun[] = [];
-  for (const d of cfg.depths) {
-    const n = opsFor(cfg, d);
-    const thread = `chain-${d}`;
-    cases.push({
-      id: `list-messages-${d}`,
-      group: 'listMessages',
-      title: `listMessages on a branch ${d.toLocaleString('en')} deep`,
-      params: { depth: d },
-      contenders: await interleave(
-        [
-          { name: 'ours', batch: sequential(n, () => ours.listMessages(thread, d)) },
-          { name: 'ours-getBranch', batch: sequential(n, () => ours.getBranch(thread, { limit: d })) },
-          { name: 'raw', batch: sequential(n, () => raw.call('listMessages', thread, d)) },
-          { name: 'idb', batch: sequential(n, () => idb.listMessages(thread, d)) },
-          { name: 'postMessage', batch: sequential(n, () => ping.call('echo', [thread, d], { kind: 'messages', n: d })) },
-        ],
-        cfg.rounds,
-      ),
-    });
+  await mode.busy?.(true);
+  try {
+    for (const d of depths) {
+      const n = opsFor(cfg, d);
+      const thread = `chain-${d}`;
+      cases.push({
+        id: `${prefix}list-messages-${d}`,
+        group: group('listMessages'),
+        title: `listMessages on a branch ${d.toLocaleString('en')} deep${suffix}`,
+        params: { depth: d },
+        contenders: await interleave(
+          [
+            { name: 'ours', batch: sequential(n, () => ours.listMessages(thread, d)) },
+            { name: 'dexie', batch: sequential(n, () => dexie.listMessages(thread, d)) },
+            ...(full
+              ? [
+                  { name: 'raw', batch: sequential(n, () => raw!.call('listMessages', thread, d)) },
+                  { name: 'idb', batch: sequential(n, () => idb!.listMessages(thread, d)) },
+                  { name: 'postMessage', batch: sequential(n, () => ping!.call('echo', [thread, d], { kind: 'messages', n: d })) },
+                ]
+              : []),
+          ],
+          cfg.rounds,
+        ),
+      });
+      cases.push({
+        id: `${prefix}get-branch-${d}`,
+        group: group('getBranch'),
+        title: `getBranch (with siblings) on a branch ${d.toLocaleString('en')} deep${suffix}`,
+        params: { depth: d },
+        contenders: await interleave(
+          [
+            { name: 'ours', batch: sequential(n, () => ours.getBranch(thread, { limit: d })) },
+            { name: 'dexie', batch: sequential(n, () => dexie.getBranch(thread, d)) },
+          ],
+          cfg.rounds,
+        ),
+      });
+    }
+    if (full) {
+      // Which natural Dexie walk is fastest (the cases above use 'index query + walk in JS').
+      const d = Math.min(1000, Math.max(...depths));
+      const thread = `chain-${d}`;
+      const n = opsFor(cfg, d);
+      cases.push({
+        id: `dexie-branch-forms-${d}`,
+        group: 'experiments',
+        title: `Dexie: the current branch ${d.toLocaleString('en')} deep, by the natural forms of the walk`,
+        params: { depth: d },
+        contenders: await interleave(
+          [
+            { name: 'index query + walk in JS', batch: sequential(n, () => dexie.listMessages(thread, d)) },
+            { name: 'compound range + walk in JS', batch: sequential(n, () => dexie.listMessagesBy('compound-range', thread, d)) },
+            { name: 'get per step', batch: sequential(n, () => dexie.listMessagesBy('get-per-step', thread, d)) },
+          ],
+          cfg.rounds,
+        ),
+      });
+    }
+  } finally {
+    await mode.busy?.(false);
+  }
+  dexie.close();
+  if (!full) {
+    await ours.close();
+    return { cases, memory: [], notes: [] };
   }
   const parents = new Set(bushyParents(cfg.bushy));
   const leaves = cfg.bushy - parents.size + (parents.has(-1) ? 1 : 0);
@@ -62,16 +124,16 @@ export async function readsPhase(cfg: BenchConfig): Promise<PhaseOutput> {
     contenders: await interleave(
       [
         { name: 'ours', batch: sequential(n, () => ours.listLeafMessages('bushy')) },
-        { name: 'raw', batch: sequential(n, () => raw.call('listLeaves', 'bushy')) },
-        { name: 'idb', batch: sequential(n, () => idb.listLeaves('bushy')) },
-        { name: 'postMessage', batch: sequential(n, () => ping.call('echo', ['bushy'], { kind: 'messages', n: leaves })) },
+        { name: 'raw', batch: sequential(n, () => raw!.call('listLeaves', 'bushy')) },
+        { name: 'idb', batch: sequential(n, () => idb!.listLeaves('bushy')) },
+        { name: 'postMessage', batch: sequential(n, () => ping!.call('echo', ['bushy'], { kind: 'messages', n: leaves })) },
       ],
       cfg.rounds,
     ),
   });
-  await Promise.all([ours.close(), closeRaw(raw)]);
-  idb.close();
-  ping.terminate();
+  await Promise.all([ours.close(), closeRaw(raw!)]);
+  idb!.close();
+  ping!.terminate();
   return { cases, memory: [], notes: [] };
 }
 

@@ -18,8 +18,12 @@ export interface BenchConfig {
   bushy: number;
   indexSizes: number[];
   coldRounds: number;
-  /** Messages in the database of the "cold start, full database" case. */
+  /** Messages in the cold-start case every contender (Dexie included) runs. */
   coldMessages: number;
+  /** Messages in the cold-start case only the store (and the raw engine) run: the absolute target. */
+  coldMessagesLarge: number;
+  /** Branch depths re-measured under contention (the write cases are re-measured too). */
+  contentionDepths: number[];
   /** Database sizes (messages) of the scaling curve. */
   scaling: number[];
   /** Messages in the database of the full-text search case. */
@@ -60,8 +64,17 @@ export interface PhaseOutput {
   notes: string[];
 }
 
-/** The phases, in the order the harness runs them. */
-export const PHASES = ['writes', 'experiments', 'reads', 'threads', 'names', 'search', 'coldstart', 'scaling'] as const;
+/** How a phase runs: `contention` runs the subset the contention ratios need; `busy` turns the harness's busy process on and off. */
+export interface PhaseMode {
+  contention?: boolean;
+  busy?: (on: boolean) => Promise<void>;
+}
+
+/**
+ * The phases, in the order the harness runs them. `contention` re-measures the write and branch
+ * cases against Dexie while the harness keeps one core busy; it follows the quiet ones directly.
+ */
+export const PHASES = ['writes', 'reads', 'contention', 'experiments', 'threads', 'names', 'search', 'coldstart', 'scaling'] as const;
 export type PhaseName = (typeof PHASES)[number];
 
 /** What the page puts on `window.bench`. */

@@ -2,7 +2,7 @@
  * The self-contained HTML report: a targets table, a bar chart and a table per case, the scaling
  * curves and the memory points. Charts are inline SVG written here; nothing is loaded from elsewhere.
  */
-import type { CaseResult, Results, Stats } from './analyze.js';
+import type { CaseResult, Results, Stats, TargetResult } from './analyze.js';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -20,6 +20,7 @@ const COLORS: Record<string, string> = {
   raw: '#8957e5', 'raw-strict': '#8957e5', 'raw-relaxed': '#bc8cff',
   idb: '#d29922', 'idb-strict': '#d29922', 'idb-relaxed': '#e3b341',
   postMessage: '#6e7781', reread: '#cf222e',
+  dexie: '#2da44e', 'dexie-strict': '#2da44e', 'dexie-default': '#7ee2a8',
 };
 const colorOf = (name: string, i: number) => COLORS[name] ?? ['#2da44e', '#bf3989', '#0550ae', '#953800', '#1a7f37', '#8250df', '#57606a'][i % 7]!;
 
@@ -103,12 +104,38 @@ performance.measureUserAgentSpecificMemory needs cross-origin isolation, which t
 <table><tr><th>worker</th><th>messages</th><th>wasm heap MiB</th><th>SQLite in use MiB</th></tr>${memRows}</table>`;
 }
 
+const verdictOf = (t: TargetResult) => (t.pass === null ? 'not measured' : t.pass ? 'pass' : 'miss');
+
+/** The load average as the run recorded it, before and after, for the report and the Markdown. */
+function loadLine(r: Results): string {
+  const list = (v: unknown) => (Array.isArray(v) ? v.join(' / ') : '–');
+  return `load average (1/5/15 min) ${list(r.meta['loadAverageBefore'])} before the run, ${list(r.meta['loadAverageAfter'])} after`;
+}
+
+/**
+ * The targets as a Markdown table to paste into the README: one row per target with the measured
+ * value, the figures behind it and pass/miss, and a line on when and under what load it ran.
+ */
+export function renderTargetsMarkdown(r: Results): string {
+  const rows = r.targets.map((t) => `| ${t.group} | ${t.description} | ${t.goal} | ${fmt(t.value)} ${t.unit}${t.detail ? ` (${t.detail})` : ''} | ${verdictOf(t)} |`);
+  return [
+    `Run of ${String(r.meta['date'] ?? '').slice(0, 16).replace('T', ' ')} UTC${r.config.quick ? ' (quick run: sizes too small for the targets)' : ''}, commit ${String(r.meta['commit'])}` +
+      `${r.meta['sourceDirty'] ? ' with uncommitted src/worker changes' : ''}, ${String(r.meta['durationSeconds'])} s; ${loadLine(r)}.`,
+    'Ratios are times as fast as Dexie (ops/s from batch time, both measured side by side, interleaved round by round, persistent on-disk profile).',
+    '',
+    '| group | target | goal | measured | verdict |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
 /** The whole report as one HTML document. */
 export function renderReport(r: Results): string {
   const targets = r.targets
     .map((t) => {
-      const verdict = t.pass === null ? '<td class="na">not measured</td>' : t.pass ? '<td class="pass">pass</td>' : '<td class="miss">miss</td>';
-      return `<tr><td>${esc(t.description)}</td><td>${esc(t.goal)}</td><td>${fmt(t.value)} ${esc(t.unit)}</td>${verdict}</tr>`;
+      const verdict = `<td class="${t.pass === null ? 'na' : t.pass ? 'pass' : 'miss'}">${verdictOf(t)}</td>`;
+      return `<tr><td>${esc(t.group)}</td><td>${esc(t.description)}</td><td>${esc(t.goal)}</td><td>${fmt(t.value)} ${esc(t.unit)}${t.detail ? `<br><small>${esc(t.detail)}</small>` : ''}</td>${verdict}</tr>`;
     })
     .join('');
   const sections = r.cases
@@ -127,9 +154,10 @@ section{border-top:1px solid #d0d7de;padding-top:6px}.params{color:#57606a;font-
 <h1>agent-state-store benchmarks${r.config.quick ? ' (quick run)' : ''}</h1>
 <p>All contenders run in one page of Debian Chromium with an on-disk profile, interleaved round by round, so ratios hold on a noisy machine.
 ours = the store through <code>openStateStore</code>; raw = sqlite-wasm in a worker, same VFS, pragmas and SQL, no API;
-idb = IndexedDB, one transaction per operation; postMessage = a worker ping-pong with the same payloads; reread = the seed's session-index lookup.
+idb = IndexedDB, one transaction per operation; dexie = Dexie 4 in the page (default, or <code>chromeTransactionDurability: 'strict'</code>), one rw transaction per append, the branch as one indexed query walked in JS; postMessage = a worker ping-pong with the same payloads; reread = the seed's session-index lookup.
 Bars are ops/s on a log scale. Latencies are per operation; timers are coarsened to about ${fmt(Number(r.meta['timerResolutionMs']))} ms without cross-origin isolation, so mean (from batch time) is the precise figure.</p>
-<h2>Targets</h2><table><tr><th>target</th><th>goal</th><th>measured</th><th>verdict</th></tr>${targets}</table>
+<h2>Targets</h2><p>${esc(loadLine(r))}. Under contention a Node spin loop pinned to one core runs while the contention cases measure.</p>
+<table><tr><th>group</th><th>target</th><th>goal</th><th>measured</th><th>verdict</th></tr>${targets}</table>
 ${scalingSection(r)}
 <h2>Cases</h2>${sections}
 <h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>
