@@ -1,6 +1,6 @@
 import type { SqlDriver } from '../driver/port.js';
 import { StoreError } from './errors.js';
-import { addAsLeaf, currentLeaf, threadOfMessage, validateMessage, walkBranch, type ThreadLinks } from './messages.js';
+import { addAsLeaf, currentLeaf, threadOfMessage, validateMessage, walkBranch } from './messages.js';
 import { num, numOrNull } from './rows.js';
 import type { SessionIndex } from './session-index.js';
 import { getThreadRow, requireThread, saveThread, touchThread, upsertThreadRow, validateThread } from './threads.js';
@@ -113,12 +113,13 @@ export function addChatMessage(db: SqlDriver, index: SessionIndex, threadId: str
 export function branchWithSiblings(db: SqlDriver, threadId: string, limit: number): BranchMessage[] {
   requireThread(db, threadId);
   const walked = walkBranch(db, threadId, limit, true);
-  const { branch, links } = walked;
+  const { branch } = walked;
   if (branch.length === 0) return [];
-  const children = links ? childrenOnBranch(branch, links) : siblingsByQuery(db, threadId, branch);
+  const children = walked.siblings ?? siblingsByQuery(db, threadId, branch);
+  for (const ids of children) if (ids.length > 1) ids.sort((a, b) => a - b);
   const statuses = walked.statuses ?? statusesByQuery(db, branch);
   return branch.map((m, i): BranchMessage => {
-    const ids = children.get(m.parentEntryId) ?? [m.id];
+    const ids = children[i]!.length > 0 ? children[i]! : [m.id];
     // A literal of one fixed shape: spreading `m` into a wider object cost more than the branch's SQL.
     return {
       id: m.id,
@@ -145,23 +146,8 @@ function statusesByQuery(db: SqlDriver, branch: readonly MessageRecord[]): unkno
   return branch.map((m) => statuses.get(m.id) ?? null);
 }
 
-/** The children of each parent on the branch, from the thread's links, ids ascending. */
-function childrenOnBranch(branch: readonly MessageRecord[], links: ThreadLinks): Map<number | null, number[]> {
-  const wanted = new Set<unknown>(branch.map((m) => m.parentEntryId));
-  const children = new Map<number | null, number[]>();
-  for (let i = 0; i < links.ids.length; i++) {
-    const parent = links.parents[i] as number | null;
-    if (!wanted.has(parent)) continue;
-    const list = children.get(parent);
-    if (list) list.push(links.ids[i]!);
-    else children.set(parent, [links.ids[i]!]);
-  }
-  for (const list of children.values()) if (list.length > 1) list.sort((a, b) => a - b);
-  return children;
-}
-
-/** The children of each parent on the branch, from the thread's rows: for a branch the walk could not read from links. */
-function siblingsByQuery(db: SqlDriver, threadId: string, branch: readonly MessageRecord[]): Map<number | null, number[]> {
+/** Each branch message's siblings in the thread (its parent's children), from its rows: for a branch the walk could not read. */
+function siblingsByQuery(db: SqlDriver, threadId: string, branch: readonly MessageRecord[]): number[][] {
   const parents = JSON.stringify([...new Set(branch.flatMap((m) => (m.parentEntryId === null ? [] : [m.parentEntryId])))]);
   const hasRoot = branch[0]!.parentEntryId === null ? 1 : 0;
   const children = new Map<number | null, number[]>();
@@ -176,5 +162,5 @@ function siblingsByQuery(db: SqlDriver, threadId: string, branch: readonly Messa
     list.push(num(row['id']));
     children.set(parent, list);
   }
-  return children;
+  return branch.map((m) => children.get(m.parentEntryId) ?? []);
 }

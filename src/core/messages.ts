@@ -111,94 +111,66 @@ function listBranchByCte(db: SqlDriver, threadId: string, limit: number): Messag
     .map(toMessage);
 }
 
-/** A thread's tree as parent links: `ids[i]`'s parent is `parents[i]`, in no particular order. */
-export interface ThreadLinks {
-  ids: number[];
-  parents: unknown[];
-}
-
-/**
- * The current branch, and, unless the walk fell back to the seed's query, the links it was walked on
- * and (when asked for) each message's message_status value, null where it has none.
- */
+/** The current branch; with `withSiblings`, each message's status (null for none) and its siblings' ids. */
 export interface WalkedBranch {
   branch: MessageRecord[];
-  links?: ThreadLinks;
   statuses?: unknown[];
-}
-
-// The largest id the walk handles; beyond it JSON would round (the store never writes such ids).
-const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
-
-/**
- * The current branch, as the seed's recursive query defines it, read in two scans instead: the
- * thread's (id, parent) pairs from the covering index idx_messages_thread_parent, walked from the leaf
- * in JS, then the branch's rows. Each scan hands its rows over as one JSON array built by SQLite, so
- * a thousand rows cross from the engine in one call, not in thousands (SQLite's recursive CTE and the
- * per-value calls were most of the time). The seed's query allows a walk that leaves the thread (a
- * leaf or a parent in another thread, written by another program); that case, a dangling parent, ids
- * beyond 2^53, and values JSON cannot hold (a BLOB) run the seed's query itself, so the answer is the
- * same in every case.
- */
-export function walkBranch(db: SqlDriver, threadId: string, limit: number, withStatus = false): WalkedBranch {
-  const leaf = db.all('SELECT current_leaf_id FROM threads WHERE id = ?1', [threadId])[0]?.['current_leaf_id'];
-  if (leaf === null || leaf === undefined) return { branch: [] };
-  const seed = () => ({ branch: listBranchByCte(db, threadId, limit) });
-  const found = db.all(
-    `SELECT json_group_array(id) AS ids, json_group_array(parent_entry_id) AS parents, coalesce(max(id) > ?2 OR min(id) < -?2, 0) AS unsafe
-     FROM messages WHERE thread_id = ?1`,
-    [threadId, MAX_SAFE_ID],
-  )[0];
-  if (!found || found['unsafe'] !== 0) return seed();
-  const links: ThreadLinks = { ids: JSON.parse(String(found['ids'])) as number[], parents: JSON.parse(String(found['parents'])) as unknown[] };
-  const parentOf = new Map<unknown, unknown>();
-  for (let i = 0; i < links.ids.length; i++) parentOf.set(links.ids[i], links.parents[i]);
-  const ids: number[] = [];
-  for (let at: unknown = leaf; at !== null && ids.length < limit; at = parentOf.get(at)) {
-    if (!parentOf.has(at)) return seed();
-    ids.push(at as number);
-  }
-  const rows = readRows(db, threadId, ids, links.ids.length, withStatus);
-  if (!rows) return seed();
-  const byId = new Map<unknown, unknown[]>();
-  for (const row of rows) byId.set(row[0], row);
-  const branch: MessageRecord[] = new Array(ids.length);
-  const statuses: unknown[] = new Array(ids.length);
-  for (let i = 0; i < ids.length; i++) {
-    const [id, role, content, itemJson, createdAt, parent, status] = byId.get(ids[i])! as SqlValue[];
-    statuses[ids.length - 1 - i] = status ?? null;
-    branch[ids.length - 1 - i] = {
-      id: num(id),
-      threadId,
-      role: str(role),
-      content: str(content),
-      item: parseStoredJson(itemJson),
-      createdAt: num(createdAt),
-      parentEntryId: numOrNull(parent),
-    };
-  }
-  return withStatus ? { branch, links, statuses } : { branch, links };
+  siblings?: number[][];
 }
 
 /**
- * The rows of `ids` (all of the thread's `threadId`) as [id, role, content, item_json, created_at,
- * parent_entry_id, status?] arrays, or null where a value cannot be put in JSON.
+ * The current branch, as the seed's recursive query walks it, in one statement whose answer is one
+ * JSON array built by SQLite: the walk carries only (id, parent, depth) through the CTE's queue, the
+ * rows are joined once at the end, and a thousand rows cross from the engine in one call, not in
+ * thousands (the full-row queue, its sort and the per-value calls were most of the time). Each row
+ * carries its depth, so the branch is put in order in JS. With `withSiblings`, each row also carries
+ * its message_status and its parent's children in the thread (ids ascending, by idx_messages_thread_parent),
+ * as getBranch draws them. A value JSON cannot hold (a BLOB) runs the seed's query as it stands.
  */
-function readRows(db: SqlDriver, threadId: string, ids: readonly number[], threadSize: number, withStatus: boolean): unknown[][] | null {
-  const status = withStatus ? ', (SELECT status FROM message_status WHERE message_id = messages.id)' : '';
-  const row = `json_array(id, role, content, item_json, created_at, parent_entry_id${status})`;
+export function walkBranch(db: SqlDriver, threadId: string, limit: number, withSiblings = false): WalkedBranch {
+  const extra = withSiblings
+    ? `, (SELECT status FROM message_status WHERE message_id = m.id),
+         (SELECT json_group_array(c.id) FROM messages c WHERE c.thread_id = ?1 AND c.parent_entry_id IS m.parent_entry_id)`
+    : '';
+  let found: unknown[][];
   try {
-    // Most of the thread: one scan of it beats a lookup per id through json_each.
-    const found =
-      ids.length * 2 >= threadSize
-        ? db.all(`SELECT json_group_array(${row}) AS rows FROM messages WHERE thread_id = ?1`, [threadId])
-        : db.all(`SELECT json_group_array(${row}) AS rows FROM messages WHERE id IN (SELECT value FROM json_each(?1))`, [JSON.stringify(ids)]);
-    return JSON.parse(String(found[0]?.['rows'])) as unknown[][];
+    const row = db.all(
+      `WITH RECURSIVE ancestors(id, parent, depth) AS (
+         SELECT id, parent_entry_id, 0 FROM messages WHERE id = (SELECT current_leaf_id FROM threads WHERE id = ?1)
+         UNION ALL
+         SELECT m.id, m.parent_entry_id, a.depth + 1 FROM ancestors a JOIN messages m ON m.id = a.parent WHERE a.depth < ?2
+       )
+       SELECT json_group_array(json_array(a.depth, m.id, m.thread_id, m.role, m.content, m.item_json, m.created_at, m.parent_entry_id${extra})) AS rows
+       FROM ancestors a JOIN messages m ON m.id = a.id`,
+      [threadId, limit - 1],
+    )[0];
+    found = JSON.parse(String(row?.['rows'])) as unknown[][];
   } catch (error) {
     // SQLite's JSON refuses a BLOB ("JSON cannot hold BLOB values"); any other failure is real.
-    if (error instanceof Error && /BLOB/.test(error.message)) return null;
+    if (error instanceof Error && /BLOB/.test(error.message)) return { branch: listBranchByCte(db, threadId, limit) };
     throw error;
   }
+  const n = found.length;
+  const branch: MessageRecord[] = new Array(n);
+  const statuses: unknown[] = withSiblings ? new Array(n) : [];
+  const siblings: number[][] = withSiblings ? new Array(n) : [];
+  for (const r of found) {
+    const at = n - 1 - (r[0] as number);
+    branch[at] = {
+      id: num(r[1] as SqlValue),
+      threadId: str(r[2] as SqlValue),
+      role: str(r[3] as SqlValue),
+      content: str(r[4] as SqlValue),
+      item: parseStoredJson(r[5]),
+      createdAt: num(r[6] as SqlValue),
+      parentEntryId: numOrNull(r[7] as SqlValue),
+    };
+    if (withSiblings) {
+      statuses[at] = r[8] ?? null;
+      siblings[at] = JSON.parse(String(r[9])) as number[];
+    }
+  }
+  return withSiblings ? { branch, statuses, siblings } : { branch };
 }
 
 /** The current branch, oldest first: at most `limit` messages ending at the thread's current leaf. */
