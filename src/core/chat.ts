@@ -107,8 +107,8 @@ export function addChatMessage(db: SqlDriver, index: SessionIndex, threadId: str
 
 /**
  * The current branch, oldest first, each message with its status and its place among its siblings:
- * the branch walk, whose parent links give the siblings (of the same thread, ids ascending), then one
- * query for the statuses. Where the walk fell back to the seed's query, one more query gives the siblings.
+ * one statement gives the branch with each message's status and siblings (of the same thread, ids
+ * ascending). Where the walk fell back to the seed's query, two more queries give them.
  */
 export function branchWithSiblings(db: SqlDriver, threadId: string, limit: number): BranchMessage[] {
   requireThread(db, threadId);

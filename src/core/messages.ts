@@ -87,8 +87,8 @@ export function threadOfMessage(db: SqlDriver, messageId: number): string {
 
 /**
  * The current branch, oldest first: the seed's recursive walk from current_leaf_id up through
- * parent_entry_id, at most `limit` messages (the ones nearest the leaf). Used as it stands where the
- * walk leaves the thread (see walkBranch).
+ * parent_entry_id, at most `limit` messages (the ones nearest the leaf), row by row. Used as it
+ * stands where a row holds a value JSON cannot carry (see walkBranch).
  */
 function listBranchByCte(db: SqlDriver, threadId: string, limit: number): MessageRecord[] {
   return db
