@@ -52,3 +52,15 @@ CREATE INDEX idx_threads_page_all ON threads(updated_at DESC, id DESC);
 `,
   },
 ];
+
+/**
+ * Step 9: the branch walk's covering index. The current branch is read by scanning one thread's
+ * (id, parent) pairs from this index alone and walking them in JS (messages.ts, walkBranch). An
+ * index, unlike a table kept by triggers, is right for every writer: rows the Rust store inserts
+ * land in it too. A file without it (the Rust store's own) reads the same answers, only slower.
+ */
+export const branchWalkMigration: Migration = {
+  version: 9,
+  name: 'branch walk index',
+  sql: `CREATE INDEX IF NOT EXISTS idx_messages_thread_parent ON messages(thread_id, parent_entry_id);`,
+};

@@ -1,6 +1,6 @@
 import type { SqlDriver } from '../driver/port.js';
 import { StoreError } from './errors.js';
-import { addAsLeaf, currentLeaf, listBranch, threadOfMessage, validateMessage } from './messages.js';
+import { addAsLeaf, currentLeaf, threadOfMessage, validateMessage, walkBranch } from './messages.js';
 import { num, numOrNull } from './rows.js';
 import type { SessionIndex } from './session-index.js';
 import { getThreadRow, requireThread, saveThread, touchThread, upsertThreadRow, validateThread } from './threads.js';
@@ -107,12 +107,47 @@ export function addChatMessage(db: SqlDriver, index: SessionIndex, threadId: str
 
 /**
  * The current branch, oldest first, each message with its status and its place among its siblings:
- * the branch walk, then one query for the siblings of every message on it and one for the statuses.
+ * one statement gives the branch with each message's status and siblings (of the same thread, ids
+ * ascending). Where the walk fell back to the seed's query, two more queries give them.
  */
 export function branchWithSiblings(db: SqlDriver, threadId: string, limit: number): BranchMessage[] {
   requireThread(db, threadId);
-  const branch = listBranch(db, threadId, limit);
+  const walked = walkBranch(db, threadId, limit, true);
+  const { branch } = walked;
   if (branch.length === 0) return [];
+  const children = walked.siblings ?? siblingsByQuery(db, threadId, branch);
+  for (const ids of children) if (ids.length > 1) ids.sort((a, b) => a - b);
+  const statuses = walked.statuses ?? statusesByQuery(db, branch);
+  return branch.map((m, i): BranchMessage => {
+    const ids = children[i]!.length > 0 ? children[i]! : [m.id];
+    // A literal of one fixed shape: spreading `m` into a wider object cost more than the branch's SQL.
+    return {
+      id: m.id,
+      threadId: m.threadId,
+      role: m.role,
+      content: m.content,
+      item: m.item,
+      createdAt: m.createdAt,
+      parentEntryId: m.parentEntryId,
+      status: (statuses[i] ?? 'complete') as MessageStatus,
+      siblings: { index: ids.indexOf(m.id), count: ids.length, ids },
+    };
+  });
+}
+
+/** Each branch message's message_status value, null where it has none: for a branch the walk could not read. */
+function statusesByQuery(db: SqlDriver, branch: readonly MessageRecord[]): unknown[] {
+  const statuses = new Map<number, unknown>();
+  for (const row of db.all('SELECT message_id, status FROM message_status WHERE message_id IN (SELECT value FROM json_each(?1))', [
+    JSON.stringify(branch.map((m) => m.id)),
+  ])) {
+    statuses.set(num(row['message_id']), row['status']);
+  }
+  return branch.map((m) => statuses.get(m.id) ?? null);
+}
+
+/** Each branch message's siblings in the thread (its parent's children), from its rows: for a branch the walk could not read. */
+function siblingsByQuery(db: SqlDriver, threadId: string, branch: readonly MessageRecord[]): number[][] {
   const parents = JSON.stringify([...new Set(branch.flatMap((m) => (m.parentEntryId === null ? [] : [m.parentEntryId])))]);
   const hasRoot = branch[0]!.parentEntryId === null ? 1 : 0;
   const children = new Map<number | null, number[]>();
@@ -127,14 +162,5 @@ export function branchWithSiblings(db: SqlDriver, threadId: string, limit: numbe
     list.push(num(row['id']));
     children.set(parent, list);
   }
-  const statuses = new Map<number, MessageStatus>();
-  for (const row of db.all('SELECT message_id, status FROM message_status WHERE message_id IN (SELECT value FROM json_each(?1))', [
-    JSON.stringify(branch.map((m) => m.id)),
-  ])) {
-    statuses.set(num(row['message_id']), row['status'] as MessageStatus);
-  }
-  return branch.map((m) => {
-    const ids = children.get(m.parentEntryId) ?? [m.id];
-    return { ...m, status: statuses.get(m.id) ?? 'complete', siblings: { index: ids.indexOf(m.id), count: ids.length, ids } };
-  });
+  return branch.map((m) => children.get(m.parentEntryId) ?? []);
 }

@@ -1,4 +1,4 @@
-import type { SqlDriver, SqlRow } from '../driver/port.js';
+import type { SqlDriver, SqlRow, SqlValue } from '../driver/port.js';
 import { StoreError } from './errors.js';
 import { num, numOrNull, str } from './rows.js';
 import type { SessionIndex } from './session-index.js';
@@ -87,9 +87,10 @@ export function threadOfMessage(db: SqlDriver, messageId: number): string {
 
 /**
  * The current branch, oldest first: the seed's recursive walk from current_leaf_id up through
- * parent_entry_id, at most `limit` messages (the ones nearest the leaf).
+ * parent_entry_id, at most `limit` messages (the ones nearest the leaf), row by row. Used as it
+ * stands where a row holds a value JSON cannot carry (see walkBranch).
  */
-export function listBranch(db: SqlDriver, threadId: string, limit: number): MessageRecord[] {
+function listBranchByCte(db: SqlDriver, threadId: string, limit: number): MessageRecord[] {
   return db
     .all(
       `WITH RECURSIVE
@@ -108,6 +109,73 @@ export function listBranch(db: SqlDriver, threadId: string, limit: number): Mess
       [threadId, limit - 1],
     )
     .map(toMessage);
+}
+
+/** The current branch; with `withSiblings`, each message's status (null for none) and its siblings' ids. */
+export interface WalkedBranch {
+  branch: MessageRecord[];
+  statuses?: unknown[];
+  siblings?: number[][];
+}
+
+/**
+ * The current branch, as the seed's recursive query walks it, in one statement whose answer is one
+ * JSON array built by SQLite: the walk carries only (id, parent, depth) through the CTE's queue, the
+ * rows are joined once at the end, and a thousand rows cross from the engine in one call, not in
+ * thousands (the full-row queue, its sort and the per-value calls were most of the time). Each row
+ * carries its depth, so the branch is put in order in JS. With `withSiblings`, each row also carries
+ * its message_status and its parent's children in the thread (ids ascending, by idx_messages_thread_parent),
+ * as getBranch draws them. A value JSON cannot hold (a BLOB) runs the seed's query as it stands.
+ */
+export function walkBranch(db: SqlDriver, threadId: string, limit: number, withSiblings = false): WalkedBranch {
+  const extra = withSiblings
+    ? `, (SELECT status FROM message_status WHERE message_id = m.id),
+         (SELECT json_group_array(c.id) FROM messages c WHERE c.thread_id = ?1 AND c.parent_entry_id IS m.parent_entry_id)`
+    : '';
+  let found: unknown[][];
+  try {
+    const row = db.all(
+      `WITH RECURSIVE ancestors(id, parent, depth) AS (
+         SELECT id, parent_entry_id, 0 FROM messages WHERE id = (SELECT current_leaf_id FROM threads WHERE id = ?1)
+         UNION ALL
+         SELECT m.id, m.parent_entry_id, a.depth + 1 FROM ancestors a JOIN messages m ON m.id = a.parent WHERE a.depth < ?2
+       )
+       SELECT json_group_array(json_array(a.depth, m.id, m.thread_id, m.role, m.content, m.item_json, m.created_at, m.parent_entry_id${extra})) AS rows
+       FROM ancestors a JOIN messages m ON m.id = a.id`,
+      [threadId, limit - 1],
+    )[0];
+    found = JSON.parse(String(row?.['rows'])) as unknown[][];
+  } catch (error) {
+    // SQLite's JSON refuses a BLOB ("JSON cannot hold BLOB values"); any other failure is real.
+    if (error instanceof Error && /BLOB/.test(error.message)) return { branch: listBranchByCte(db, threadId, limit) };
+    throw error;
+  }
+  const n = found.length;
+  const branch: MessageRecord[] = new Array(n);
+  const statuses: unknown[] = withSiblings ? new Array(n) : [];
+  const siblings: number[][] = withSiblings ? new Array(n) : [];
+  for (const r of found) {
+    const at = n - 1 - (r[0] as number);
+    branch[at] = {
+      id: num(r[1] as SqlValue),
+      threadId: str(r[2] as SqlValue),
+      role: str(r[3] as SqlValue),
+      content: str(r[4] as SqlValue),
+      item: parseStoredJson(r[5]),
+      createdAt: num(r[6] as SqlValue),
+      parentEntryId: numOrNull(r[7] as SqlValue),
+    };
+    if (withSiblings) {
+      statuses[at] = r[8] ?? null;
+      siblings[at] = JSON.parse(String(r[9])) as number[];
+    }
+  }
+  return withSiblings ? { branch, statuses, siblings } : { branch };
+}
+
+/** The current branch, oldest first: at most `limit` messages ending at the thread's current leaf. */
+export function listBranch(db: SqlDriver, threadId: string, limit: number): MessageRecord[] {
+  return walkBranch(db, threadId, limit).branch;
 }
 
 /** Every message of a thread, every branch, in id order (parents before children): the whole tree for a UI. */

@@ -27,7 +27,7 @@ export interface Oo1Database {
 /** The engine functions the adapter needs beyond one connection. */
 export interface Oo1Engine {
   oo1: { DB: new (filename: string, flags: string) => unknown };
-  wasm: { allocFromTypedArray(bytes: Uint8Array): unknown; dealloc(pointer: unknown): void; heap8u(): Uint8Array };
+  wasm: { allocFromTypedArray(bytes: Uint8Array): unknown; dealloc(pointer: unknown): void; heap8u(): Uint8Array; exports: ColumnExports };
   capi: {
     sqlite3_get_autocommit(db: never): number;
     sqlite3_js_db_export(db: never, schema?: string): Uint8Array<ArrayBuffer>;
@@ -38,8 +38,6 @@ export interface Oo1Engine {
     sqlite3_backup_pagecount(backup: never): number;
     sqlite3_backup_finish(backup: never): number;
     sqlite3_errmsg(db: never): string;
-    sqlite3_column_blob(stmt: never, column: number): unknown;
-    sqlite3_column_bytes(stmt: never, column: number): number;
     SQLITE_DESERIALIZE_FREEONCLOSE: number;
     SQLITE_DESERIALIZE_RESIZEABLE: number;
   };
@@ -68,22 +66,71 @@ class EngineError extends Error {
   }
 }
 
-/**
- * sqlite-wasm decodes text with a default TextDecoder, which drops a leading U+FEFF (it takes it for
- * a byte-order mark). The bytes in the file are right, so where a text value starts with EF BB BF the
- * character is put back: every string reads back exactly as it was written.
- */
-function restoreByteOrderMarks(engine: Oo1Engine, stmt: Oo1Statement, names: string[], row: SqlRow): void {
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]!;
-    if (typeof row[name] !== 'string') continue;
-    const bytes = engine.capi.sqlite3_column_bytes(stmt.pointer as never, i);
-    if (bytes < 3) continue;
-    const at = Number(engine.capi.sqlite3_column_blob(stmt.pointer as never, i));
-    const heap = engine.wasm.heap8u();
-    if (heap[at] === 0xef && heap[at + 1] === 0xbb && heap[at + 2] === 0xbf) row[name] = `\uFEFF${row[name]}`;
-  }
+// Fundamental datatypes of sqlite3_column_type().
+const SQLITE_INTEGER = 1;
+const SQLITE_FLOAT = 2;
+const SQLITE_TEXT = 3;
+const SQLITE_BLOB = 4;
+
+/** The raw C entry points a row read needs: plain wasm exports, called without oo1's per-call argument wrapping. */
+interface ColumnExports {
+  sqlite3_column_count(stmt: unknown): number;
+  sqlite3_column_type(stmt: unknown, column: number): number;
+  sqlite3_column_double(stmt: unknown, column: number): number;
+  sqlite3_column_int64(stmt: unknown, column: number): bigint;
+  sqlite3_column_text(stmt: unknown, column: number): number;
+  sqlite3_column_blob(stmt: unknown, column: number): number;
+  sqlite3_column_bytes(stmt: unknown, column: number): number;
 }
+
+/**
+ * Reads the current row of a stepped statement straight from the wasm heap, one C call per value
+ * (two for text and blobs), where oo1's `get({})` also decodes every column's name on every row:
+ * that was most of a long read's time. Text is decoded with `ignoreBOM`, because a default
+ * TextDecoder drops a leading U+FEFF (it takes it for a byte-order mark): every string reads back
+ * exactly as it was written. sqlite3_column_text comes before sqlite3_column_bytes, so the length is
+ * that of the UTF-8 form even in a UTF-16 database. Integers are Numbers, BigInt beyond 2^53.
+ */
+function columnReader(engine: Oo1Engine, stmt: Oo1Statement): (row: SqlRow) => SqlRow {
+  const c = engine.wasm.exports;
+  const p = stmt.pointer;
+  const names = stmt.getColumnNames();
+  const n = names.length;
+  return (row) => {
+    for (let i = 0; i < n; i++) {
+      let value: SqlValue;
+      switch (c.sqlite3_column_type(p, i)) {
+        case SQLITE_INTEGER: {
+          const d = c.sqlite3_column_double(p, i);
+          // Exact up to 2^53; beyond, the double is rounded and no longer a safe integer.
+          value = Number.isSafeInteger(d) ? d : c.sqlite3_column_int64(p, i);
+          break;
+        }
+        case SQLITE_FLOAT:
+          value = c.sqlite3_column_double(p, i);
+          break;
+        case SQLITE_TEXT: {
+          const at = c.sqlite3_column_text(p, i);
+          const length = c.sqlite3_column_bytes(p, i);
+          value = length === 0 ? '' : utf8.decode(engine.wasm.heap8u().subarray(at, at + length));
+          break;
+        }
+        case SQLITE_BLOB: {
+          const at = c.sqlite3_column_blob(p, i);
+          const length = c.sqlite3_column_bytes(p, i);
+          value = engine.wasm.heap8u().slice(at, at + length);
+          break;
+        }
+        default:
+          value = null;
+      }
+      row[names[i]!] = value;
+    }
+    return row;
+  };
+}
+
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Whether a connection's main database lives in memory (":memory:", or a deserialized image). */
 function isInMemory(db: Oo1Database): boolean {
@@ -171,12 +218,10 @@ export function oo1Driver(engine: Oo1Engine, db: Oo1Database, ioError?: IoErrorP
     all(sql, params) {
       return withStatement(sql, params, (stmt) => {
         const rows: SqlRow[] = [];
-        let names: string[] | undefined;
+        let read: ((row: SqlRow) => SqlRow) | undefined;
         while (stmt.step()) {
-          const row = stmt.get({}) as SqlRow;
-          names ??= stmt.getColumnNames();
-          restoreByteOrderMarks(engine, stmt, names, row);
-          rows.push(row);
+          read ??= columnReader(engine, stmt);
+          rows.push(read({}));
         }
         return rows;
       });
