@@ -130,7 +130,7 @@ function columnReader(engine: Oo1Engine, stmt: Oo1Statement): (row: SqlRow) => S
   };
 }
 
-const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 /** Whether a connection's main database lives in memory (":memory:", or a deserialized image). */
 function isInMemory(db: Oo1Database): boolean {
