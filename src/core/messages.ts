@@ -167,7 +167,10 @@ export function walkBranch(db: SqlDriver, threadId: string, limit: number, withS
     };
     if (withSiblings) {
       statuses[at] = r[8] ?? null;
-      siblings[at] = JSON.parse(String(r[9])) as number[];
+      // A subquery's JSON arrives as text where SQLite drops its JSON subtype at the subquery's edge
+      // (sqlite-wasm), and as an array where the engine keeps it (Durable Objects).
+      const ids = r[9];
+      siblings[at] = (Array.isArray(ids) ? ids : JSON.parse(String(ids))) as number[];
     }
   }
   return withSiblings ? { branch, statuses, siblings } : { branch };
