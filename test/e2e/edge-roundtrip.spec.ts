@@ -11,7 +11,7 @@ import { oo1Driver, type Oo1Database, type Oo1Engine } from '../../src/driver/oo
 import { SEARCH_WORD, canonicalDump, fillEveryTable } from '../support/full-store.js';
 
 /**
- * A database file moves edge → native sqlite3 → browser → edge with every record intact: the edge is
+ * A database file moves edge → native sqlite3 → browser → edge → browser with every record intact: the edge is
  * the package's Durable Object and router under workerd (wrangler's local runtime, started here), the
  * browser a Chromium page on OPFS through openStateStore.
  */
@@ -82,7 +82,7 @@ function nativeSql(bytes: Uint8Array, sql: string): string {
   return execFileSync(sqlite3, ['-bail', file], { input: sql, encoding: 'utf8' }).trim();
 }
 
-test('a file moves edge → native sqlite3 → browser → edge with every record intact', async ({ app }) => {
+test('a file moves edge → native sqlite3 → browser → edge → browser with every record intact', async ({ app }) => {
   test.setTimeout(180_000);
   const suffix = crypto.randomUUID();
   const source = `rt-source-${suffix}`;
@@ -124,4 +124,20 @@ test('a file moves edge → native sqlite3 → browser → edge with every recor
   expect(browserFileDump).toEqual(sourceDump);
   expect(targetDump).toEqual(sourceDump);
   expect(((await (edgeClient(target) as { searchMessages(q: string): Promise<unknown[]> }).searchMessages(SEARCH_WORD)) as unknown[]).length).toBe(1);
+
+  // And back: the edge's copy of the browser's file goes into a second browser store, so the data
+  // has gone browser → edge → browser too.
+  const again = await worker.fetch(`/stores/${encodeURIComponent(target)}/export`, { headers: AUTH });
+  expect(again.status).toBe(200);
+  const back = await app.evaluate(
+    async ({ bytes, name }) => {
+      const store = await window.openStateStore({ name });
+      await store.importDatabase(new Uint8Array(bytes));
+      const out = await store.exportDatabase();
+      await store.close();
+      return Array.from(out);
+    },
+    { bytes: Array.from(new Uint8Array(await again.arrayBuffer())), name: `edge-rt-back-${suffix}` },
+  );
+  expect(await fileDump(new Uint8Array(back))).toEqual(sourceDump);
 });
