@@ -125,12 +125,13 @@ export interface WalkedBranch {
  * thousands (the full-row queue, its sort and the per-value calls were most of the time). Each row
  * carries its depth, so the branch is put in order in JS. With `withSiblings`, each row also carries
  * its message_status and its parent's children in the thread (ids ascending, by idx_messages_thread_parent),
- * as getBranch draws them. A value JSON cannot hold (a BLOB) runs the seed's query as it stands.
+ * as getBranch draws them (json() around that subquery keeps it an array on every engine: some drop a
+ * subquery's JSON subtype and would embed it as text, Durable Objects keep it). A value JSON cannot hold (a BLOB) runs the seed's query as it stands.
  */
 export function walkBranch(db: SqlDriver, threadId: string, limit: number, withSiblings = false): WalkedBranch {
   const extra = withSiblings
     ? `, (SELECT status FROM message_status WHERE message_id = m.id),
-         (SELECT json_group_array(c.id) FROM messages c WHERE c.thread_id = ?1 AND c.parent_entry_id IS m.parent_entry_id)`
+         json((SELECT json_group_array(c.id) FROM messages c WHERE c.thread_id = ?1 AND c.parent_entry_id IS m.parent_entry_id))`
     : '';
   let found: unknown[][];
   try {
@@ -167,10 +168,7 @@ export function walkBranch(db: SqlDriver, threadId: string, limit: number, withS
     };
     if (withSiblings) {
       statuses[at] = r[8] ?? null;
-      // A subquery's JSON arrives as text where SQLite drops its JSON subtype at the subquery's edge
-      // (sqlite-wasm), and as an array where the engine keeps it (Durable Objects).
-      const ids = r[9];
-      siblings[at] = (Array.isArray(ids) ? ids : JSON.parse(String(ids))) as number[];
+      siblings[at] = r[9] as number[];
     }
   }
   return withSiblings ? { branch, statuses, siblings } : { branch };
