@@ -1,3 +1,4 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { handleStoreRequest, type StoreRouterOptions } from '../../src/cloudflare/router.js';
@@ -237,6 +238,9 @@ describe('hello and welcome', () => {
       expect(w).toMatchObject({ lastPush: 0, cursor: 0, limits: DEFAULT_SYNC_LIMITS });
     }
     expect(wa.site).not.toBe(wb.site);
+    // What a socket said lives in its attachment, which survives hibernation (nothing in the object's memory).
+    const attachments = await runInDurableObject(env.STORES.get(env.STORES.idFromName(alice)), (_object, state) => state.getWebSockets().map((ws) => ws.deserializeAttachment() as unknown));
+    expect(attachments).toEqual(expect.arrayContaining([{ device: 'device-a-0001' }, { device: 'device-b-0001' }]));
     // The same device, back on a new socket, keeps its site.
     a.close();
     const again = await connect(alice, aliceToken, options);
