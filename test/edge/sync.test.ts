@@ -1,7 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { handleStoreRequest, type StoreRouterOptions } from '../../src/cloudflare/router.js';
+import { bearerToken, handleStoreRequest, type StoreRouterOptions } from '../../src/cloudflare/router.js';
 import { edgeStore } from '../../src/cloudflare/client.js';
 import { DEFAULT_SYNC_LIMITS, LEASED_SITES, SITE_SIZE, SYNC_PROTOCOL, type PushedChange, type ServerFrame, type Welcome } from '../../src/core/sync-protocol.js';
 import { SMALL_SYNC_LIMITS } from './worker.js';
@@ -180,6 +180,13 @@ describe('the sync route: authorization', () => {
     expect([bad.status, bad.code]).toEqual([401, 'UNAUTHORIZED']);
     const post = await handleStoreRequest(syncRequest(alice, { token: aliceToken, method: 'POST' }), env, options);
     expect(post.status).toBe(405);
+  });
+
+  it('bearerToken reads the token of an Authorization: Bearer header, and nothing else', () => {
+    const withHeader = (value?: string) => new Request('https://app.example/', value === undefined ? {} : { headers: { authorization: value } });
+    expect(bearerToken(withHeader('Bearer abc.def-1'))).toBe('abc.def-1');
+    expect(bearerToken(withHeader('bearer abc'))).toBe('abc');
+    for (const value of [undefined, '', 'Bearer', 'Bearer ', 'Basic abc', 'Bearer a b', 'abc']) expect(bearerToken(withHeader(value)), String(value)).toBeNull();
   });
 
   it('the object itself accepts nothing but a WebSocket upgrade', async () => {
