@@ -421,9 +421,11 @@ export class StateStore extends GraphStore {
     return this.write('servePush', () => ({ d: checkedDevice(device), l: checkedLimits(limits) }), ({ d, l }) => servePushRows(this.db, this.index, d, push, changes, l));
   }
 
-  /** The server's side of `pull`: the log after `cursor`, without the rows `device` itself wrote last. */
-  servePull(cursor: unknown, limit?: unknown, device?: string): { changes: PulledChange[]; cursor: number; more: boolean } {
-    return this.op('servePull', () => servePullRows(this.db, this.index, cursor, limit, device === undefined ? undefined : checkedDevice(device)));
+  /** The server's side of `pull`: the log after `cursor`, without the rows `device` itself wrote last, in a page that fits `limits.maxFrameBytes`. */
+  servePull(cursor: unknown, limit?: unknown, device?: string, limits?: SyncLimits): { changes: PulledChange[]; cursor: number; more: boolean } {
+    return this.op('servePull', () =>
+      servePullRows(this.db, this.index, cursor, limit, device === undefined ? undefined : checkedDevice(device), checkedLimits(limits).maxFrameBytes - 4096),
+    );
   }
 
   /** The server's newest seq. */

@@ -831,7 +831,14 @@ export function servePushRows(
  * device wrote last are left out (it has them), except goals (their totals are the server's). A
  * row's parents that come later in the log are sent with it, so the device can apply every page.
  */
-export function servePullRows(db: SqlDriver, index: SessionIndex, cursor: unknown, limit: unknown, device?: string): { changes: PulledChange[]; cursor: number; more: boolean } {
+export function servePullRows(
+  db: SqlDriver,
+  index: SessionIndex,
+  cursor: unknown,
+  limit: unknown,
+  device?: string,
+  maxBytes = DEFAULT_SYNC_LIMITS.maxFrameBytes - 4096,
+): { changes: PulledChange[]; cursor: number; more: boolean } {
   serverTables(db);
   if (!Number.isSafeInteger(cursor) || (cursor as number) < 0) throw bad('cursor must be a non-negative integer', 'cursor');
   const max = limit === undefined ? 500 : limit;
@@ -863,10 +870,23 @@ export function servePullRows(db: SqlDriver, index: SessionIndex, cursor: unknow
     }
     changes.push({ seq, table, key, row: row ? wireRow(row) : null });
   };
+  // A page also stops at maxBytes of rows, so that its frame stays within what a socket carries.
+  let bytes = 0;
+  let last = cursor as number;
   for (const e of page) {
     const table = String(e['tbl']) as SyncTable;
-    if (device !== undefined && e['device'] === device && table !== 'thread_goals') continue;
-    add(Number(e['seq']), table, String(e['key']), Number(e['deleted']) === 1);
+    if (!(device !== undefined && e['device'] === device && table !== 'thread_goals')) {
+      const before = changes.length;
+      add(Number(e['seq']), table, String(e['key']), Number(e['deleted']) === 1);
+      const size = changes.slice(before).reduce((n, c) => n + JSON.stringify(c).length + 1, 0);
+      if (before > 0 && bytes + size > maxBytes) {
+        // This entry starts the next page.
+        changes.length = before;
+        return { changes, cursor: last, more: true };
+      }
+      bytes += size;
+    }
+    last = Number(e['seq']);
   }
-  return { changes, cursor: end, more };
+  return { changes, cursor: page.length > 0 ? end : last, more };
 }

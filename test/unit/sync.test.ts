@@ -41,7 +41,8 @@ function sync(server: MemoryStore, store: MemoryStore, options: { loseAcks?: boo
   }
   let pulled = 0;
   for (;;) {
-    const page = server.servePull(store.syncStatus().cursor, options.pageSize ?? 500, id.device);
+    const page = server.servePull(store.syncStatus().cursor, options.pageSize ?? 500, id.device, limits);
+    expect(JSON.stringify({ type: 'changes', ...page }).length).toBeLessThanOrEqual(limits.maxFrameBytes);
     store.applyPulled(page.changes, page.cursor);
     pulled += page.changes.length;
     if (!page.more) break;
@@ -331,5 +332,27 @@ describe('sync between devices and their server (core, in-process)', () => {
     a.finishMessage(id);
     settle(server, a, b);
     expect(b.getBranch('t').map((m) => [m.id, m.content, m.status])).toEqual([[id, 'Hello', 'complete']]);
+  });
+
+  it('pushes and pulls of large rows are cut into frames within the limits', async () => {
+    const server = await createMemoryStore();
+    const a = await device();
+    a.upsertThread(thread('t'));
+    for (let i = 0; i < 30; i++) a.appendMessage('t', 'user', `${i} ${'x'.repeat(100_000)}`);
+    const limits = { ...DEFAULT_SYNC_LIMITS, maxFrameBytes: 400_000 };
+    const id = a.enableSync();
+    a.syncWelcome(server.serveHello({ type: 'hello', protocol: SYNC_PROTOCOL, ...id }, limits));
+    let batches = 0;
+    for (let batch = a.nextPush(limits); batch; batch = a.nextPush(limits)) {
+      expect(JSON.stringify(batch).length).toBeLessThanOrEqual(limits.maxFrameBytes);
+      server.servePush(id.device, batch.push, batch.changes, limits);
+      a.acknowledgePush(batch.push);
+      batches++;
+    }
+    expect(batches).toBeGreaterThanOrEqual(8);
+    const b = await device();
+    sync(server, b, { limits });
+    expect(b.listThreadMessages('t').length).toBe(30);
+    expect(await dump(b)).toEqual(await dump(a));
   });
 });
