@@ -105,6 +105,9 @@ const info = (db: SqlDriver, table: Table): TableInfo => schemaOf(db).get(table)
 
 /** A key's canonical text, as SQLite's json_array writes it (the triggers use json_array too). */
 function keyText(db: SqlDriver, key: readonly SqlValue[]): string {
+  // Printable ASCII strings and safe integers are written alike by JSON.stringify and json_array;
+  // anything else (control characters, non-ASCII, floats) asks SQLite.
+  if (key.every((k) => (typeof k === 'string' && /^[\x20-\x7e]*$/.test(k)) || (typeof k === 'number' && Number.isSafeInteger(k)))) return JSON.stringify(key);
   return String(db.all(`SELECT json_array(${key.map((_, i) => `?${i + 1}`).join(', ')}) AS k`, key)[0]!['k']);
 }
 

@@ -355,4 +355,26 @@ describe('sync between devices and their server (core, in-process)', () => {
     expect(b.listThreadMessages('t').length).toBe(30);
     expect(await dump(b)).toEqual(await dump(a));
   });
+
+  it('keys with quotes, backslashes, control characters and non-ASCII text match between the triggers and the code', async () => {
+    const server = await createMemoryStore();
+    const a = await device();
+    const b = await device();
+    const ids = ['q"uote\\back/slash', 'tab\there', 'été 漢字 😀'];
+    for (const id of ids) {
+      a.upsertThread(thread(id));
+      a.saveCheckpoint(id, `cp ${id}`, { id });
+    }
+    settle(server, a, b);
+    for (const id of ids) b.saveCheckpoint(id, `cp ${id}`, { id, edited: true });
+    // A's own pending edit of one of them is kept over the pulled one until it is pushed.
+    a.saveCheckpoint(ids[0]!, `cp ${ids[0]}`, { mine: true });
+    sync(server, b);
+    sync(server, a);
+    expect(a.loadCheckpoint(ids[0]!, `cp ${ids[0]}`)?.state).toEqual({ mine: true });
+    settle(server, a, b);
+    expect(await dump(a)).toEqual(await dump(b));
+    expect(a.syncStatus().pending).toBe(0);
+    expect(b.loadCheckpoint(ids[2]!, `cp ${ids[2]}`)?.state).toEqual({ id: ids[2], edited: true });
+  });
 });
