@@ -355,6 +355,8 @@ export class SyncEngine {
   /** The protocol, once the socket is open: hello, then push and pull until the socket closes. */
   private async session(connection: Connection, identity: ReturnType<SyncCore['enableSync']>, outcome: SessionOutcome): Promise<void> {
     let pullWanted = false;
+    /** Another device pushed (a poke): its changes are pulled before the rest of a long outbox is pushed. */
+    let poked = false;
     /** The next frame of `type`; a poke on the way only asks for a pull. */
     const reply = async <T extends ServerFrame['type']>(type: T): Promise<Extract<ServerFrame, { type: T }>> => {
       for (;;) {
@@ -364,7 +366,7 @@ export class SyncEngine {
           throw new SessionEnded(null, connection.state === 'open' ? `the server did not answer with ${type}` : 'the socket closed');
         }
         if ((frame as { type?: unknown } | null)?.type === 'poke' || (frame as { type?: unknown } | null)?.type === 'error') {
-          if (this.handleUnasked(frame)) pullWanted = true;
+          if (this.handleUnasked(frame)) poked = true;
           continue;
         }
         if ((frame as ServerFrame).type !== type) throw new SessionEnded({ code: 'STORAGE', message: `sync: expected ${type} from the server, got ${describe(frame)}` }, 'protocol');
@@ -396,10 +398,16 @@ export class SyncEngine {
           outcome.progressed = true;
           if (ack.cursor > this.status.cursor) pullWanted = true;
           await this.refresh();
+          if (poked) {
+            // A page that keeps writing must not keep this device from hearing the others: pull, then push on.
+            this.dirty = true;
+            break;
+          }
         }
       }
-      if (pullWanted) {
+      if (pullWanted || poked) {
         pullWanted = false;
+        poked = false;
         this.update({ state: 'syncing' });
         for (let more = true; more && connection.state === 'open'; ) {
           connection.send({ type: 'pull', cursor: this.status.cursor, limit: PULL_LIMIT });
@@ -413,7 +421,7 @@ export class SyncEngine {
           await this.refresh();
         }
       }
-      if (this.dirty || pullWanted) continue;
+      if (this.dirty || pullWanted || poked) continue;
       await this.refresh();
       if (this.dirty) continue;
       // Everything pushed and pulled: this session succeeded, whatever failed before.
@@ -426,7 +434,7 @@ export class SyncEngine {
         if ((frame as { type?: unknown } | null)?.type !== 'poke' && (frame as { type?: unknown } | null)?.type !== 'error') {
           throw new SessionEnded({ code: 'STORAGE', message: `sync: the server sent ${describe(frame)} unasked` }, 'protocol');
         }
-        if (this.handleUnasked(frame)) pullWanted = true;
+        if (this.handleUnasked(frame)) poked = true;
       }
     }
   }
