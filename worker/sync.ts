@@ -245,7 +245,7 @@ export class SyncEngine {
     globalThis.addEventListener?.('offline', this.onOffline);
     this.announce();
     this.running = this.run().catch((error: unknown) => {
-      // Only a failure to turn sync on at all ends the engine (a closed or broken database).
+      // Not expected (every step reports its own failure and retries), but never an unhandled rejection.
       if (this.stopped) return;
       this.update({ state: 'offline', lastError: asSyncError(error, 'STORAGE') });
     });
@@ -287,7 +287,8 @@ export class SyncEngine {
   }
 
   private async run(): Promise<void> {
-    const identity = await this.host.write((core) => core.enableSync());
+    // At once, so that the outbox (and its pending count) starts now, also for a device that starts offline.
+    await this.enable().catch(() => {});
     await this.refresh();
     for (let attempt = 0; !this.stopped; ) {
       // A browser that knows it is offline: no attempt (and no backoff growth) until it says otherwise.
@@ -297,7 +298,7 @@ export class SyncEngine {
       }
       if (this.stopped) return;
       this.update({ state: 'connecting' });
-      const outcome = await this.connect(identity);
+      const outcome = await this.connect();
       if (this.stopped) return;
       this.connection = undefined;
       this.update({ state: 'offline' });
@@ -307,9 +308,23 @@ export class SyncEngine {
     }
   }
 
+  /** Turns sync on (idempotent) and returns the device's identity for hello. */
+  private enable(): Promise<ReturnType<SyncCore['enableSync']>> {
+    return this.host.write((core) => core.enableSync());
+  }
+
   /** One connection attempt, from the token to the socket's end. */
-  private async connect(identity: ReturnType<SyncCore['enableSync']>): Promise<SessionOutcome> {
+  private async connect(): Promise<SessionOutcome> {
     const outcome: SessionOutcome = { welcomed: false, progressed: false, refused: false };
+    let identity: ReturnType<SyncCore['enableSync']>;
+    try {
+      // Asked again at every attempt: an import may have replaced the database, and its identity with it.
+      identity = await this.enable();
+    } catch (error) {
+      if (!this.stopped) this.fail(asSyncError(error, 'STORAGE'), false);
+      outcome.refused = true;
+      return outcome;
+    }
     let token: string;
     try {
       token = await this.withTimeout(Promise.resolve(this.getToken()), TOKEN_TIMEOUT_MS, 'sync.getToken did not answer');
