@@ -11,21 +11,11 @@
 import type { StoreChange } from '../src/core/changes.js';
 import { STORE_ERROR_CODES, StoreError, type StoreErrorCode } from '../src/core/errors.js';
 import { SYNC_PROTOCOL, type ClientFrame, type ServerFrame, type SyncLimits, type SyncState } from '../src/core/sync-protocol.js';
-import type { PulledChange, PushedChange, Welcome } from '../src/core/sync-protocol.js';
+import type { StateStore } from '../src/core/store.js';
 import type { TokenSource } from '../src/wire.js';
 
-/**
- * The core's sync methods the engine calls (mode 'internal' in the operation table: never served to
- * a page), as the shared design states them. Interim: becomes Pick<StateStore, …> when the core's land.
- */
-export interface SyncCore {
-  enableSync(): { device: string; site: number; siteUsed: boolean; preSync: boolean };
-  syncWelcome(welcome: Welcome): void;
-  nextPush(limits: SyncLimits): { type: 'push'; push: number; changes: PushedChange[] } | null;
-  acknowledgePush(push: number): void;
-  applyPulled(changes: PulledChange[], cursor: number): StoreChange[];
-  syncStatus(): { pending: number; cursor: number };
-}
+/** The core's sync methods the engine calls (mode 'internal' in the operation table: never served to a page). */
+export type SyncCore = Pick<StateStore, 'enableSync' | 'syncWelcome' | 'nextPush' | 'acknowledgePush' | 'applyPulled' | 'syncStatus'>;
 
 /** What the engine needs of the leader: its group commit and its changes channel. */
 export interface SyncHost {
