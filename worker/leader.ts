@@ -291,7 +291,7 @@ export class Leader implements LeaderApi {
       leader: true,
       recoveredJobs: this.recovered.jobs,
       replayedRequests: this.replayed,
-      sync: this.sync?.state() ?? null,
+      sync: this.sync ? await this.sync.current() : null,
     };
   }
 
