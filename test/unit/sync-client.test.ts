@@ -3,7 +3,7 @@ import { createMemoryStore } from '../../src/core.js';
 import type { StoreChange } from '../../src/core/changes.js';
 import { watchBranch, watchThreads, type LiveHost } from '../../src/core/live.js';
 import { openStateStore, StoreError } from '../../src/index.js';
-import { probeRefusal, RETRY_FIRST_MS, RETRY_MAX_MS, retryDelay, syncProbeUrl, syncSocketUrl } from '../../worker/sync.js';
+import { probeRefusal, RETRY_FIRST_MS, RETRY_MAX_MS, retryDelay, syncProbeUrl, syncSocketUrl } from '../../worker/sync-connection.js';
 
 /** The StoreError an openStateStore call is refused with (the options are checked before any worker starts). */
 async function refusal(options: Parameters<typeof openStateStore>[0]): Promise<StoreError> {
