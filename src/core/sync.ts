@@ -902,7 +902,8 @@ export function servePullRows(
         const values = p.from.map((c) => row[c] ?? null);
         if (values.some((v) => v === null)) continue;
         const parentKey = keyText(db, info(db, p.table).key.map((k) => values[p.to.indexOf(k)] ?? null));
-        const later = db.all('SELECT seq FROM sync_log WHERE tbl = ?1 AND key = ?2 AND seq > ?3', [p.table, parentKey, end])[0];
+        // Not yet delivered (after the cursor): sent ahead of the row, wherever the page ends up cut.
+        const later = db.all('SELECT seq FROM sync_log WHERE tbl = ?1 AND key = ?2 AND seq > ?3', [p.table, parentKey, cursor as number])[0];
         if (later) add(Number(later['seq']), p.table, parentKey, false);
       }
     }

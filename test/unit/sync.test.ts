@@ -366,6 +366,9 @@ describe('sync between devices and their server (core, in-process)', () => {
       batches++;
     }
     expect(batches).toBeGreaterThanOrEqual(8);
+    // The thread is logged again after its messages: a page cut by bytes must still bring it first.
+    a.updateThread('t', { title: 'renamed after the messages' });
+    sync(server, a, { limits });
     const b = await device();
     sync(server, b, { limits });
     expect(b.listThreadMessages('t').length).toBe(30);
