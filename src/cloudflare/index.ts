@@ -11,6 +11,8 @@ export { durableObjectDriver, durableObjectTextFile, EDGE_CAPABILITIES } from '.
 export type { EdgeReply } from './reply.js';
 export { StoreError, STORE_ERROR_CODES } from '../core/errors.js';
 export type { StoreErrorCode, StoreErrorDetails } from '../core/errors.js';
-export { handleStoreRequest, ROUTER_LIMITS } from './router.js';
+export { bearerToken, handleStoreRequest, ROUTER_LIMITS } from './router.js';
 export type { StoreRouterOptions } from './router.js';
 export { loadEdgeEngine } from './engine.js';
+export { DEFAULT_SYNC_LIMITS } from '../core/sync-protocol.js';
+export type { SyncLimits } from '../core/sync-protocol.js';

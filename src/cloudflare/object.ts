@@ -3,6 +3,7 @@ import type { StoreChange } from '../core/changes.js';
 import { StoreError } from '../core/errors.js';
 import { isServed, operation, type ServedMethod } from '../core/operations.js';
 import { StateStore } from '../core/store.js';
+import { DEFAULT_SYNC_LIMITS, type ServerFrame, type SyncLimits } from '../core/sync-protocol.js';
 import type { StoreInfo } from '../core/types.js';
 import { durableObjectDriver, durableObjectTextFile, EDGE_CAPABILITIES } from './driver.js';
 import { failure, plain, type EdgeReply } from './reply.js';
@@ -34,6 +35,14 @@ export interface EdgeCapabilities {
   sqliteVersion: false;
 }
 
+/** What a sync socket remembers across hibernation (ws.serializeAttachment): the device its hello named, once welcomed. */
+interface SocketState {
+  device: string | null;
+}
+
+/** The sync frame a socket sent, parsed just enough to dispatch it; the core validates the rest. */
+type ReceivedFrame = { type: string } & Record<string, unknown>;
+
 /** A caller's listener as it arrives over RPC: a function stub that can be kept (dup) and released. */
 type RemoteListener = ((change: unknown) => unknown) & { dup?: () => RemoteListener; [Symbol.dispose]?: () => void };
 
@@ -58,6 +67,11 @@ export type EdgeStoreInfo = StoreInfo & { host: 'durable-object'; capabilities: 
  * Calls run one at a time (the object is single-threaded and every call is synchronous), each in its
  * own transaction together with its session-index lines.
  *
+ * It is also the sync server of its browser stores: `fetch` accepts a WebSocket upgrade (the router's
+ * `<prefix>/<store>/sync` route forwards it after authorize) with the hibernation API, and the
+ * socket speaks the frames of src/core/sync-protocol.ts. Its limits are `syncLimits`; a subclass
+ * overrides them.
+ *
  * @example
  * export { StateStoreObject } from 'agent-state-store/cloudflare';
  */
@@ -65,6 +79,13 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
   #store: StateStore | undefined;
   /** The callers' change feeds, by the id each client chose (see subscribe). */
   readonly #feeds = new Map<string, RemoteListener>();
+
+  /**
+   * The sync server's limits, sent to each device in `welcome`: changes per push, bytes of one
+   * change, bytes of one frame. Override in a subclass to change them, e.g.
+   * `protected override syncLimits = { ...DEFAULT_SYNC_LIMITS, maxChanges: 100 };`
+   */
+  protected syncLimits: SyncLimits = DEFAULT_SYNC_LIMITS;
 
   /** The hosted store, opened (and migrated) on first use. */
   protected get store(): StateStore {
@@ -152,13 +173,18 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
   }
 
   #run(method: ServedMethod, args: unknown[]): unknown {
+    const fn = this.store[method] as (...a: unknown[]) => unknown;
+    if (operation(method).mode === 'read') return fn.apply(this.store, args);
+    return this.#write((store) => fn.apply(store, args));
+  }
+
+  /** Runs a write on the store atomically, the one path every write of this object takes. */
+  #write<T>(work: (store: StateStore) => T): T {
     const store = this.store;
-    const fn = store[method] as (...a: unknown[]) => unknown;
-    if (operation(method).mode === 'read') return fn.apply(store, args);
     try {
       // One transaction for the call's rows and its session-index lines (some calls, compaction for
       // one, write only the index), so a failure leaves neither behind.
-      return this.ctx.storage.transactionSync(() => fn.apply(store, args));
+      return this.ctx.storage.transactionSync(() => work(store));
     } catch (error) {
       // The index file rolled back with the call, but the store's in-memory map of it may not have:
       // reopen from storage on the next call.
@@ -168,4 +194,132 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
       throw error;
     }
   }
+
+  /**
+   * Accepts a sync WebSocket (the router forwards `<prefix>/<store>/sync` upgrades here after
+   * authorize) with the hibernation API: the object may sleep between frames and the socket stays
+   * open. Anything but a WebSocket upgrade is refused with 426.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      const error = { code: 'INVALID_ARGUMENT', message: 'this object serves only sync WebSocket upgrades' };
+      return new Response(JSON.stringify({ error }), { status: 426, headers: { upgrade: 'websocket', 'content-type': 'application/json; charset=utf-8' } });
+    }
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ device: null } satisfies SocketState);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /**
+   * One frame from a sync socket: hello → welcome, push → ack (and a poke to every other welcomed
+   * socket when rows were applied), pull → changes. Whatever is wrong with a frame is answered with
+   * an error frame, never a crash, and writes nothing; only a refused hello closes the socket.
+   */
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const limits = this.syncLimits;
+    let frame: ReceivedFrame | undefined;
+    try {
+      const received = parseFrame(message, limits);
+      frame = received;
+      const state = socketState(ws);
+      if (received.type === 'hello') {
+        if (state.device !== null) throw new StoreError('INVALID_ARGUMENT', 'this socket has already said hello', { details: { field: 'type' } });
+        try {
+          const welcome = this.#write((store) => store.serveHello(received));
+          ws.serializeAttachment({ device: String(received['device']) } satisfies SocketState);
+          send(ws, { ...welcome, type: 'welcome', limits });
+        } catch (error) {
+          send(ws, errorFrame(error));
+          ws.close(1008, 'hello refused');
+        }
+        return;
+      }
+      if (received.type !== 'push' && received.type !== 'pull') {
+        throw new StoreError('INVALID_ARGUMENT', `unknown frame type ${JSON.stringify(received.type.slice(0, 32))}; send hello, push or pull`, { details: { field: 'type' } });
+      }
+      const device = state.device;
+      if (device === null) throw new StoreError('INVALID_ARGUMENT', `${received.type} before a successful hello`, { details: { field: 'type' } });
+      if (received.type === 'pull') {
+        const { changes, cursor, more } = this.store.servePull(received['cursor'], received['limit']);
+        send(ws, { type: 'changes', changes, cursor, more });
+        return;
+      }
+      const push = received['push'];
+      const { applied, skipped, cursor } = this.#write((store) => store.servePush(device, push, received['changes'], limits));
+      send(ws, { type: 'ack', push: push as number, applied, skipped, cursor });
+      if (applied > 0) this.#poke(ws, cursor);
+    } catch (error) {
+      const push = frame?.type === 'push' && Number.isSafeInteger(frame['push']) ? (frame['push'] as number) : undefined;
+      send(ws, errorFrame(error, push));
+    }
+  }
+
+  /** A sync socket closed by its client: closes this end too (it may already be closed). */
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      // 1005 and 1006 only describe a close; they cannot be sent.
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** A sync socket that failed: close it; the device reconnects and resends what was not acknowledged. */
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    try {
+      ws.close(1011, 'socket error');
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** Tells every other welcomed socket of this store that the server has rows past `cursor`'s predecessors. */
+  #poke(from: WebSocket, cursor: number): void {
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws === from || socketState(ws).device === null) continue;
+      send(ws, { type: 'poke', cursor });
+    }
+  }
+}
+
+/** The socket's state as it was last attached (a socket accepted before this version has none). */
+function socketState(ws: WebSocket): SocketState {
+  const state = ws.deserializeAttachment() as SocketState | null;
+  return { device: typeof state?.device === 'string' ? state.device : null };
+}
+
+/** Sends one frame; a socket that has closed meanwhile drops it (the device resends or pulls later). */
+function send(ws: WebSocket, frame: ServerFrame): void {
+  try {
+    ws.send(JSON.stringify(frame));
+  } catch {
+    // Closed or closing.
+  }
+}
+
+/** An error as a frame: a StoreError keeps its code and message, anything else is STORAGE. */
+function errorFrame(error: unknown, push?: number): ServerFrame {
+  const { code, message } = (failure(error) as { ok: false; error: { code: StoreError['code']; message: string } }).error;
+  return { type: 'error', code, message, ...(push === undefined ? {} : { push }) };
+}
+
+/** A text frame of JSON with a string `type`, within the frame limit; anything else is INVALID_ARGUMENT. */
+function parseFrame(message: string | ArrayBuffer, limits: SyncLimits): ReceivedFrame {
+  if (typeof message !== 'string') throw new StoreError('INVALID_ARGUMENT', 'sync frames are JSON text; a binary frame was sent', { details: { field: 'frame' } });
+  // A UTF-8 byte count only when the character count leaves it in doubt (a character is 1 to 3 bytes).
+  const bytes = message.length * 3 <= limits.maxFrameBytes || message.length > limits.maxFrameBytes ? message.length : new TextEncoder().encode(message).byteLength;
+  if (bytes > limits.maxFrameBytes) {
+    throw new StoreError('INVALID_ARGUMENT', `the frame is over the limit of ${limits.maxFrameBytes} bytes`, { details: { field: 'frame', limitBytes: limits.maxFrameBytes } });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    throw new StoreError('INVALID_ARGUMENT', 'a sync frame must be JSON', { details: { field: 'frame' } });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || typeof (parsed as { type?: unknown }).type !== 'string') {
+    throw new StoreError('INVALID_ARGUMENT', 'a sync frame must be a JSON object with a string "type"', { details: { field: 'type' } });
+  }
+  return parsed as ReceivedFrame;
 }

@@ -10,14 +10,19 @@ import type { EdgeReply } from './reply.js';
  * - `POST <prefix>/<store>/call` with JSON `{ "method": "...", "args": [...] }` → JSON `{ "value": ... }`
  * - `GET <prefix>/<store>/export` → the database as a SQLite file (application/vnd.sqlite3)
  * - `PUT` or `POST <prefix>/<store>/import` with the file's bytes → JSON `{ "value": ImportResult }`
+ * - `GET <prefix>/<store>/sync` with `Upgrade: websocket` → the store's sync WebSocket (101), served by
+ *   its object; without the upgrade → 204, a probe that tells a refused token from a network failure.
+ *   On this route only, a token may come as `?access_token=…` (browsers cannot set a WebSocket's
+ *   headers): the router moves it into `Authorization: Bearer …` before authorize sees the request.
  *
  * Failures are JSON `{ "error": { code, message, details } }` with an HTTP status that fits the code.
  * Bytes inside JSON (LangGraph checkpoints, say) travel as `{ "$bytes": "<base64>" }`, both ways.
  */
 
-/** What the router needs of a Durable Object stub: the object's `call`. */
+/** What the router needs of a Durable Object stub: the object's `call`, and `fetch` for sync upgrades. */
 interface CallableStub {
   call(method: string, args: unknown[]): Promise<EdgeReply>;
+  fetch(request: Request): Promise<Response>;
 }
 
 /** What the router needs of a namespace binding (env.STORES). */
@@ -166,6 +171,39 @@ function parseCall(body: Uint8Array): { method: string; args: unknown[] } {
   return { method, args: (reviveBytes(args ?? []) as unknown[]) };
 }
 
+/**
+ * The token of an `Authorization: Bearer <token>` header, or null: for authorize functions, which
+ * see sync requests' `access_token` there too.
+ */
+export function bearerToken(request: Request): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1] ?? null;
+}
+
+/**
+ * The request as authorize and the object see it. On the sync route, `?access_token=<token>`
+ * becomes `Authorization: Bearer <token>` and leaves the URL; a request that sends both is refused
+ * (RFC 6750 allows one way per request). Other routes take the header only.
+ */
+function withQueryToken(request: Request, prefix: string): Request {
+  const url = new URL(request.url);
+  if (!url.searchParams.has('access_token')) return request;
+  let action: string;
+  try {
+    action = route(url, prefix).action;
+  } catch {
+    return request;
+  }
+  if (action !== 'sync') return request;
+  if (request.headers.has('authorization')) {
+    throw new HttpRefusal(400, 'INVALID_ARGUMENT', 'send the token in the Authorization header or in access_token, not both', { field: 'access_token' });
+  }
+  const token = url.searchParams.get('access_token') ?? '';
+  url.searchParams.delete('access_token');
+  const moved = new Request(url.toString(), request);
+  if (token) moved.headers.set('authorization', `Bearer ${token}`);
+  return moved;
+}
+
 /** Runs the app's authorize and returns the one store name it allows; refuses otherwise. */
 async function authorizedStore<Env>(request: Request, env: Env, authorize: StoreRouterOptions<Env>['authorize']): Promise<string> {
   if (typeof authorize !== 'function') throw new TypeError('handleStoreRequest needs options.authorize, a function');
@@ -233,6 +271,7 @@ export async function handleStoreRequest<Env>(request: Request, env: Env, option
   const maxCallBytes = options?.maxCallBytes ?? ROUTER_LIMITS.maxCallBytes;
   const maxImportBytes = options?.maxImportBytes ?? ROUTER_LIMITS.maxImportBytes;
   try {
+    request = withQueryToken(request, prefix);
     // Authorization comes first: an unauthorized caller learns nothing, not even which routes exist.
     const allowed = await authorizedStore(request, env, options?.authorize);
     const { store, action } = route(new URL(request.url), prefix);
@@ -261,7 +300,13 @@ export async function handleStoreRequest<Env>(request: Request, env: Env, option
       const value = await send(stubFor(env, binding, store), 'importDatabase', [bytes]);
       return new Response(stringifyValue(value), { headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } });
     }
-    throw new HttpRefusal(404, 'NOT_FOUND', `no such route: ${action.slice(0, 64)}; use call, export or import`, { field: 'path' });
+    if (action === 'sync') {
+      requireMethod(request, ['GET']);
+      const stub = stubFor(env, binding, store);
+      if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return await stub.fetch(request);
+      return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } });
+    }
+    throw new HttpRefusal(404, 'NOT_FOUND', `no such route: ${action.slice(0, 64)}; use call, export, import or sync`, { field: 'path' });
   } catch (error) {
     return refusalResponse(error);
   }

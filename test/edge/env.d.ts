@@ -1,9 +1,10 @@
-import type { StoreObject } from './worker';
+import type { SmallLimitsObject, StoreObject } from './worker';
 
 declare global {
   namespace Cloudflare {
     interface Env {
       STORES: DurableObjectNamespace<StoreObject>;
+      SMALL: DurableObjectNamespace<SmallLimitsObject>;
     }
   }
 }

@@ -1,5 +1,7 @@
 import { StateStoreObject } from '../../src/cloudflare/index.js';
 import type { StateStore } from '../../src/core/store.js';
+import type { SyncLimits } from '../../src/core/sync-protocol.js';
+import { canonicalDump } from '../support/full-store.js';
 
 /** The package's object, plus a way for in-isolate tests to reach the store it hosts. */
 export class StoreObject extends StateStoreObject {
@@ -11,6 +13,18 @@ export class StoreObject extends StateStoreObject {
   ping(): number {
     return this.ctx.storage.sql.exec('SELECT 1 + 1 AS two').one()['two'] as number;
   }
+  /** Every table of this object's database, as test/support/full-store.ts's canonicalDump. */
+  async dump(): Promise<Record<string, string[]>> {
+    return canonicalDump((sql) => this.ctx.storage.sql.exec(sql).toArray() as Array<Record<string, unknown>>);
+  }
+}
+
+/** The limits of SmallLimitsObject: small enough for the sync tests to pass each one cheaply. */
+export const SMALL_SYNC_LIMITS: SyncLimits = { maxChanges: 3, maxChangeBytes: 2048, maxFrameBytes: 16 * 1024 };
+
+/** The object with its sync limits overridden the documented way (a subclass). */
+export class SmallLimitsObject extends StoreObject {
+  protected override syncLimits = SMALL_SYNC_LIMITS;
 }
 
 export default {

@@ -16,6 +16,7 @@ function authorize(request: Request, env: Env): string | null {
 }
 
 export default {
-  // POST /stores/user:demo/call { "method": "createThread", "args": [{}] }, GET …/export, PUT …/import
+  // POST /stores/user:demo/call { "method": "createThread", "args": [{}] }, GET …/export, PUT …/import,
+  // GET …/sync (the sync WebSocket; the token may come as ?access_token=)
   fetch: (request: Request, env: Env) => handleStoreRequest(request, env, { authorize }),
 };

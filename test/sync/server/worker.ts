@@ -1,33 +1,50 @@
-import { StateStoreObject } from '../../../src/cloudflare/index.js';
-import { handleStoreRequest } from '../../../src/cloudflare/router.js';
+import { bearerToken, DEFAULT_SYNC_LIMITS, handleStoreRequest, StateStoreObject } from '../../../src/cloudflare/index.js';
+import { canonicalDump } from '../../support/full-store.js';
 
 /**
- * The sync suite's Worker: the package's object and router, with an authorize that maps a bearer
- * token to the one store it may use (SYNC_TOKENS, token → store name). The router carries
- * `/stores/<name>/sync` to the store's object.
+ * The sync server the browser sync tests (test/sync) and the sync demo start under wrangler's local
+ * runtime: the package's object and router, a token table from SYNC_TOKENS, and a test-only dump of a
+ * store's every table (`GET /dump/<store>` with that store's token) to compare devices with the server.
  */
 
 interface Env {
-  STORES: DurableObjectNamespace<StateStoreObject>;
-  /** token → the store name it may use (an object, or its JSON text). */
+  STORES: DurableObjectNamespace<SyncStores>;
+  /** { token: store name }, or its JSON text (as `--var` and unstable_dev's `vars` pass it): each token opens exactly one store. */
   SYNC_TOKENS: Record<string, string> | string;
+  /** JSON overrides of DEFAULT_SYNC_LIMITS, or empty. */
+  SYNC_LIMITS?: string;
 }
 
-function tokens(env: Env): Record<string, string> {
-  return typeof env.SYNC_TOKENS === 'string' ? (JSON.parse(env.SYNC_TOKENS) as Record<string, string>) : env.SYNC_TOKENS;
+/** The package's object with its limits from SYNC_LIMITS and a canonical dump of its database (test only). */
+export class SyncStores extends StateStoreObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    if (env.SYNC_LIMITS) this.syncLimits = { ...DEFAULT_SYNC_LIMITS, ...(JSON.parse(env.SYNC_LIMITS) as object) };
+  }
+
+  /** Every table of this object's database, as test/support/full-store.ts's canonicalDump. */
+  async dump(): Promise<Record<string, string[]>> {
+    return canonicalDump((sql) => this.ctx.storage.sql.exec(sql).toArray() as Array<Record<string, unknown>>);
+  }
 }
 
-/** The store the bearer token names, or null (401). */
+/** The one store the request's token opens, or null (401). */
 function authorize(request: Request, env: Env): string | null {
-  const header = request.headers.get('authorization') ?? '';
-  const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-  return Object.hasOwn(tokens(env), token) ? tokens(env)[token]! : null;
+  const token = bearerToken(request);
+  const stores = typeof env.SYNC_TOKENS === 'string' ? (JSON.parse(env.SYNC_TOKENS) as Record<string, string>) : env.SYNC_TOKENS;
+  return token !== null && Object.hasOwn(stores, token) ? (stores[token] ?? null) : null;
 }
-
-export { StateStoreObject };
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname.startsWith('/dump/')) {
+      const store = decodeURIComponent(url.pathname.slice('/dump/'.length));
+      const allowed = authorize(request, env);
+      if (allowed === null) return Response.json({ error: { code: 'UNAUTHORIZED' } }, { status: 401 });
+      if (allowed !== store) return Response.json({ error: { code: 'FORBIDDEN' } }, { status: 403 });
+      return Response.json(await env.STORES.get(env.STORES.idFromName(store)).dump());
+    }
     return handleStoreRequest(request, env, { authorize });
   },
 };
