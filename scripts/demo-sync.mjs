@@ -13,7 +13,7 @@ const offset = Number(process.env.PORT_OFFSET ?? 0);
 const syncPort = 5197 + offset;
 const demoPort = 5190 + offset;
 // test/sync/server/wrangler.jsonc maps this token to the store "alice".
-const token = process.env.SYNC_TOKEN ?? 'alice-token';
+const token = process.env.SYNC_TOKEN ?? 'token-alice';
 const syncUrl = `http://127.0.0.1:${syncPort}/stores/${process.env.SYNC_STORE ?? 'alice'}`;
 
 const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
