@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import { recordSyncTiming } from '../../bench/harness/sync-timing.js';
 import {
   BOB_TOKEN, Device, SyncServer, deviceDump, expectNoDuplicateMessages, messagesWith, openSynced, recordTiming, rowsOf, syncState,
   tokenFor, waitConverged, waitSyncState, waitSynced,
@@ -320,6 +322,19 @@ test('5. a new device C gets everything: its first full sync of 10,000 messages 
     unit: 'ms', messages: threads * perThread, threads, openMs: Math.round(measured.opened), firstSyncedMs: Math.round(measured.syncedAt ?? -1), completeMs: Math.round(measured.complete!),
   });
   console.log(`sync: new device C, first full sync of ${threads * perThread} messages: ${Math.round(measured.complete!)} ms (open ${Math.round(measured.opened)} ms; load ${JSON.stringify(timing['loadAverage'])})`);
+  // SYNC_BENCH_RECORD=1 puts the figure in the benchmark report (bench/results/sync.json, targets.md, report.html).
+  if (process.env['SYNC_BENCH_RECORD'] === '1') {
+    const load = timing['loadAverage'] as number[];
+    recordSyncTiming(resolve('bench/results'), {
+      id: 'new-device-full-sync-10k',
+      description: `new device full sync, ${(threads * perThread).toLocaleString('en')} messages (${threads} threads), from openStateStore to synced with all present`,
+      value: Math.round(measured.complete!),
+      unit: 'ms',
+      detail: `open ${Math.round(measured.opened)} ms, first "synced" at ${Math.round(measured.syncedAt ?? -1)} ms; load average (1/5/15 min) ${load.join(' / ')} on ${String(timing['nodeCpus'])} cores, beside the suite's own server and devices`,
+      date: String(timing['date']),
+      commit: (timing['commit'] as string | null) ?? null,
+    });
+  }
 
   const dump = await waitConverged(server, store, [a, c], 180_000);
   expect(rowsOf(dump, 'messages')).toHaveLength(threads * perThread);
