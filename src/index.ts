@@ -1,9 +1,10 @@
 /** `agent-state-store`: open a persistent conversation-state store from a page. */
 export { openStateStore } from './client/open.js';
-export type { OpenStateStoreOptions, StateStoreClient, StoreOperations } from './client/open.js';
+export type { OpenStateStoreOptions, StateStoreClient, StoreOperations, SyncOptions } from './client/open.js';
 export type { ChangeKind, StoreChange } from './core/changes.js';
 export { StoreError } from './core/errors.js';
 export type { StoreErrorCode, StoreErrorDetails } from './core/errors.js';
+export type { SyncState } from './core/sync-protocol.js';
 export type { ImportOptions, ImportProgress, ImportResult } from './core/transfer.js';
 export type * from './core/types.js';
 export type {

@@ -15,7 +15,21 @@ export interface WorkerOpenOptions {
   durability: Durability;
   /** Run the start-up sweep (interrupted jobs → failed) when this tab opens the store alone. */
   recoverOnStart: boolean;
+  /**
+   * Sync with the store's Durable Object while this tab's worker leads. The page's `getToken` does
+   * not travel in here (a function cannot be cloned): it is passed to `open` beside these options,
+   * as a Comlink proxy.
+   */
+  sync?: WorkerSyncOptions;
 }
+
+/** The sync options the worker gets: the store's URL on the router, checked and without a trailing slash. */
+export interface WorkerSyncOptions {
+  url: string;
+}
+
+/** Where the worker asks the page for a sync token: the page's `getToken`, called over Comlink. */
+export type TokenSource = () => Promise<string>;
 
 /**
  * How the leader runs one call. `flushDeltas: false` lets a read skip writing the buffered stream

@@ -4,7 +4,7 @@ import type { ServedMethod } from '../src/core/operations.js';
 import type { ImportProgress } from '../src/core/transfer.js';
 import type { StoreInfo } from '../src/core/types.js';
 import { loadEngine } from '../src/driver/engine.js';
-import { storeChannels, type CallOptions, type WorkerOpenOptions } from '../src/wire.js';
+import { storeChannels, type CallOptions, type TokenSource, type WorkerOpenOptions } from '../src/wire.js';
 import type { ControlMessage } from './control.js';
 import { openDatabase } from './database.js';
 import { Leader, type CallArgs, type CallResult, type LeaderApi, type LeaderHooks } from './leader.js';
@@ -46,6 +46,8 @@ function holdLock(name: string, mode: LockMode, onGranted: () => Promise<void>):
 export function makeWorkerApi(hooks?: LeaderHooks) {
   const tabId = crypto.randomUUID();
   let options: WorkerOpenOptions | undefined;
+  /** This page's getToken (a Comlink proxy), when it opened the store with `sync`. */
+  let tokens: (TokenSource & Partial<Comlink.ProxyMethods>) | undefined;
   let leader: Leader | undefined;
   let link: LeaderLink | undefined;
   let control: BroadcastChannel | undefined;
@@ -71,7 +73,8 @@ export function makeWorkerApi(hooks?: LeaderHooks) {
     const opened = await openDatabase(sqlite3, opts);
     try {
       const sweep = opening && opts.recoverOnStart && !(typeof navigator.locks?.query === 'function' && (await othersAlive(opts.name)));
-      leader = Leader.start(opened, opts, sweep, hooks);
+      // This tab's own sync options count while it leads; the tab that leads next syncs with its own.
+      leader = Leader.start(opened, opts, sweep, hooks, tokens);
       performance.mark('agent-state-store:leader');
       // Calls of this tab that were waiting for (or in flight to) another leader now run here.
       link?.drop();
@@ -123,10 +126,17 @@ export function makeWorkerApi(hooks?: LeaderHooks) {
       return true;
     },
 
-    /** Joins the store: leads it if no tab does, else connects to the tab that does. Resolves once a leader answers. */
-    async open(opts: WorkerOpenOptions): Promise<void> {
+    /**
+     * Joins the store: leads it if no tab does, else connects to the tab that does. Resolves once a
+     * leader answers. `getToken` is the page's token source (a Comlink proxy) when `opts.sync` is set.
+     */
+    async open(opts: WorkerOpenOptions, getToken?: TokenSource): Promise<void> {
       if (options || closed) throw new StoreError('CONFLICT', 'this worker has already opened a store');
+      if (opts.sync && typeof getToken !== 'function') {
+        throw new StoreError('INVALID_ARGUMENT', 'sync needs a getToken function', { details: { field: 'sync.getToken' } });
+      }
       options = opts;
+      tokens = opts.sync ? getToken : undefined;
       performance.mark('agent-state-store:open');
       if (typeof navigator.locks?.request !== 'function') {
         // No Web Locks (a very old browser): one tab, no coordination.
@@ -232,6 +242,7 @@ export function makeWorkerApi(hooks?: LeaderHooks) {
       leadership?.release();
       alive?.release();
       control?.close();
+      tokens?.[Comlink.releaseProxy]?.();
     },
   };
 }

@@ -8,10 +8,11 @@ import type { StateStore } from '../src/core/store.js';
 import { atomically } from '../src/core/transaction.js';
 import type { ImportProgress } from '../src/core/transfer.js';
 import type { StoreInfo } from '../src/core/types.js';
-import { storeChannels, type CallOptions, type WorkerOpenOptions } from '../src/wire.js';
+import { storeChannels, type CallOptions, type TokenSource, type WorkerOpenOptions } from '../src/wire.js';
 import { startStore, type OpenedDatabase } from './database.js';
 import { DeltaBuffer } from './delta-buffer.js';
 import { GroupCommit } from './group-commit.js';
+import { SyncEngine, type SyncCore, type SyncHost } from './sync.js';
 
 // Request ids are kept a day: a retry comes within seconds of the leader change it follows.
 const REQUEST_LOG_SECONDS = 24 * 60 * 60;
@@ -63,6 +64,10 @@ export class Leader implements LeaderApi {
   private prunedAt = 0;
   /** Resent writes answered from the request log. */
   private replayed = 0;
+  /** A page's write committed since the last afterCommit: sync has something new to push. */
+  private wroteLocally = false;
+  /** Runs while this tab leads, when this tab's page opened the store with `sync`. */
+  private sync: SyncEngine | undefined;
 
   private constructor(
     private readonly opened: OpenedDatabase,
@@ -79,12 +84,15 @@ export class Leader implements LeaderApi {
         run();
         changes = ids.flatMap((id) => describeChange(opened.driver, 'appendMessageDelta', [id, ''], undefined) ?? []);
       };
-      return this.commits.submit(write, () => this.pending.push(...changes));
+      return this.commits.submit(write, this.local(() => this.pending.push(...changes)));
     });
   }
 
-  /** Opens the store on an opened database; runs the start-up sweep when `sweep` says no other tab is alive. */
-  static start(opened: OpenedDatabase, options: WorkerOpenOptions, sweep: boolean, hooks?: LeaderHooks): Leader {
+  /**
+   * Opens the store on an opened database; runs the start-up sweep when `sweep` says no other tab is
+   * alive. With `options.sync` and this page's `tokens`, it starts syncing.
+   */
+  static start(opened: OpenedDatabase, options: WorkerOpenOptions, sweep: boolean, hooks?: LeaderHooks, tokens?: TokenSource): Leader {
     const leader = new Leader(opened, options, { jobs: 0 }, hooks);
     if (sweep && hasInterruptedWork(opened.driver)) {
       leader.recovered.jobs = failInterruptedJobs(opened.driver, now());
@@ -94,7 +102,38 @@ export class Leader implements LeaderApi {
     performance.mark('agent-state-store:sweep');
     // Every tab's subscribers hear of it, so a page that shows who leads need not poll info().
     leader.changes.postMessage([{ kind: 'leader', method: null, threadId: null, id: null } satisfies StoreChange]);
+    if (options.sync && tokens) {
+      leader.sync = new SyncEngine(leader.syncHost(), options.sync.url, tokens);
+      leader.sync.start();
+    }
     return leader;
+  }
+
+  /** The sync engine's way into the store: the core's sync methods in the group commit, and the changes channel. */
+  private syncHost(): SyncHost {
+    const core: SyncCore = this.store as unknown as SyncCore;
+    const db = this.opened.driver;
+    const closing = () => new StoreError('CLOSED', 'sync: the leading tab is closing');
+    return {
+      write: <T>(run: (core: SyncCore) => T, notices?: (result: T) => StoreChange[]): Promise<T> => {
+        if (this.closed) return Promise.reject(closing());
+        let result: T;
+        // Pulled changes are published like a page's: after their commit, on the same channel.
+        return this.commits.submit(() => (result = atomically(db, () => run(core))), notices && (() => this.pending.push(...notices(result))));
+      },
+      read: <T>(run: (core: SyncCore) => T): Promise<T> => (this.closed ? Promise.reject(closing()) : this.commits.read(() => run(core))),
+      announce: (state) => {
+        if (!this.closed) this.changes.postMessage([{ kind: 'sync', method: null, threadId: null, id: null, sync: state } satisfies StoreChange]);
+      },
+    };
+  }
+
+  /** Marks a page's write, so that the commit it joins nudges sync; `then` runs as its own committed callback. */
+  private local(then?: () => void): () => void {
+    return () => {
+      this.wroteLocally = true;
+      then?.();
+    };
   }
 
   private afterCommit(): void {
@@ -102,6 +141,11 @@ export class Leader implements LeaderApi {
     if (this.pending.length > 0) {
       this.changes.postMessage(this.pending);
       this.pending = [];
+    }
+    // Only a page's writes: sync's own commits (an acknowledged push, pulled rows) have nothing to push.
+    if (this.wroteLocally) {
+      this.wroteLocally = false;
+      this.sync?.nudge();
     }
     if (this.commits.commits - this.prunedAt >= PRUNE_EVERY_COMMITS) {
       this.prunedAt = this.commits.commits;
@@ -126,13 +170,13 @@ export class Leader implements LeaderApi {
     if (spec.mode === 'read') return this.commits.read(run);
     if (spec.mode === 'exclusive') {
       await this.roomForFiles();
-      return this.commits.exclusive(run, this.noting(method, args)).finally(() => this.keepSpareFiles());
+      return this.commits.exclusive(run, this.local(this.noting(method, args))).finally(() => this.keepSpareFiles());
     }
     const db = this.opened.driver;
     let change: StoreChange | null = null;
-    const publish = () => {
+    const publish = this.local(() => {
       if (change) this.pending.push(change);
-    };
+    });
     const apply = (): CallResult<M> => {
       if (requestId !== null) {
         const prior = appliedResult(db, requestId);
@@ -222,7 +266,7 @@ export class Leader implements LeaderApi {
       },
     };
     return this.commits
-      .exclusive(() => this.store.importDatabase(bytes as Uint8Array, options), this.noting('importDatabase', [bytes]))
+      .exclusive(() => this.store.importDatabase(bytes as Uint8Array, options), this.local(this.noting('importDatabase', [bytes])))
       .finally(() => this.keepSpareFiles());
   }
 
@@ -247,6 +291,7 @@ export class Leader implements LeaderApi {
       leader: true,
       recoveredJobs: this.recovered.jobs,
       replayedRequests: this.replayed,
+      sync: this.sync?.state() ?? null,
     };
   }
 
@@ -271,10 +316,12 @@ export class Leader implements LeaderApi {
     await this.opened.flush();
   }
 
-  /** Commits what is queued, closes the database and releases OPFS. */
+  /** Stops syncing, commits what is queued, closes the database and releases OPFS. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A push in flight stays recorded in the database: the next leader sends it again, and the server applies it once.
+    this.sync?.stop();
     this.deltas.flush();
     this.deltas.dispose();
     this.commits.flush();

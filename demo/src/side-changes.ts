@@ -35,6 +35,8 @@ export function topicsOf(change: StoreChange, selectedThreadId: string | null): 
     case 'job':
       return ['jobs'];
     case 'leader':
+    case 'sync':
+      // The storage panel shows info(), which carries who leads and the sync status.
       return ['storage'];
     case 'graphCheckpoint':
       // LangGraph's checkpoints have no panel here.

@@ -7,7 +7,7 @@ import type { StateStore } from '../core/store.js';
 import type { ImportOptions, ImportProgress, ImportResult } from '../core/transfer.js';
 import type { BranchMessage, Durability, StoreInfo, ThreadMetadata, VfsChoice } from '../core/types.js';
 import { standInsForUncloneable } from '../core/validate.js';
-import { installErrorTransfer, storeChannels, type CallOptions, type WorkerOpenOptions } from '../wire.js';
+import { installErrorTransfer, storeChannels, type CallOptions, type TokenSource, type WorkerOpenOptions, type WorkerSyncOptions } from '../wire.js';
 import type { WorkerApi } from '../../worker/api.js';
 
 /** Options of openStateStore. */
@@ -25,6 +25,25 @@ export interface OpenStateStoreOptions {
    * `failed` (detail "interrupted: …"). Default true; it never runs while another tab has the store open.
    */
   recoverOnStart?: boolean;
+  /**
+   * Keeps the store in sync with its Durable Object (see README: Sync). The leading tab's worker
+   * runs it, with the options and `getToken` of the tab that leads: a tab that opens the store
+   * without `sync` while the leader has it still sees every synced change, and the leader keeps
+   * syncing. Status: `info().sync` and `sync` notices through `subscribe`.
+   */
+  sync?: SyncOptions;
+}
+
+/** openStateStore's `sync` option. */
+export interface SyncOptions {
+  /** The store's URL on the edge router, http or https, e.g. `https://example.com/stores/alice`; the sync endpoint is `<url>/sync`. */
+  url: string;
+  /**
+   * Returns the token the router's `authorize` checks (sent as `access_token` on the WebSocket, and
+   * as `Authorization: Bearer` on the probe that tells a bad token from a network failure). Called
+   * before every connection attempt, so a refreshed token is picked up at the next retry.
+   */
+  getToken: () => string | Promise<string>;
 }
 
 export type { StoreOperations };
@@ -41,7 +60,7 @@ export interface StateStoreClient extends Omit<StoreOperations, 'importDatabase'
    * `leader` notice when a tab's worker takes the lead. Returns the function that stops it.
    */
   subscribe(listener: (change: StoreChange) => void): () => void;
-  /** SQLite version, VFS, durability, database size, storage estimate, persistence, session-index health. */
+  /** SQLite version, VFS, durability, database size, storage estimate, persistence, session-index health, sync status. */
   info(): Promise<StoreInfo>;
   /** Asks the browser to keep this origin's storage under pressure (navigator.storage.persist()). */
   requestPersistence(): Promise<boolean>;
@@ -142,7 +161,44 @@ function checkOptions(options: OpenStateStoreOptions): WorkerOpenOptions {
   if (typeof recoverOnStart !== 'boolean') {
     throw new StoreError('INVALID_ARGUMENT', 'recoverOnStart must be a boolean', { details: { field: 'recoverOnStart' } });
   }
-  return { name, vfs: vfs as VfsChoice, durability: durability as Durability, recoverOnStart };
+  const settings: WorkerOpenOptions = { name, vfs: vfs as VfsChoice, durability: durability as Durability, recoverOnStart };
+  if (options.sync !== undefined) settings.sync = checkSyncOptions(options.sync);
+  return settings;
+}
+
+/** Checks the `sync` option; returns what the worker gets (the URL, without a trailing slash). */
+function checkSyncOptions(sync: unknown): WorkerSyncOptions {
+  if (typeof sync !== 'object' || sync === null) {
+    throw new StoreError('INVALID_ARGUMENT', 'sync must be an object { url, getToken }', { details: { field: 'sync' } });
+  }
+  const { url, getToken } = sync as Partial<SyncOptions>;
+  const invalidUrl = (why: string) => new StoreError('INVALID_ARGUMENT', `sync.url ${why}; got ${JSON.stringify(url)}`, { details: { field: 'sync.url' } });
+  if (typeof url !== 'string') throw invalidUrl('must be a string');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalidUrl('must be an absolute http or https URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalidUrl('must be an http or https URL');
+  // The endpoints are made by appending to the path: a query or a fragment would end up in the wrong place.
+  if (parsed.search !== '' || parsed.hash !== '') throw invalidUrl('must have no query or fragment');
+  if (parsed.username !== '' || parsed.password !== '') throw invalidUrl('must not carry credentials (getToken gives them)');
+  if (typeof getToken !== 'function') {
+    throw new StoreError('INVALID_ARGUMENT', 'sync.getToken must be a function that returns the token', { details: { field: 'sync.getToken' } });
+  }
+  return { url: parsed.href.replace(/\/+$/, '') };
+}
+
+/** The page's getToken as the worker calls it: a non-empty string, or a StoreError that says what it returned. */
+function tokenSource(getToken: SyncOptions['getToken']): TokenSource {
+  return async () => {
+    const token: unknown = await getToken();
+    if (typeof token !== 'string' || token === '') {
+      throw new StoreError('INVALID_ARGUMENT', `sync.getToken must return a non-empty string; got ${token === '' ? 'an empty string' : typeof token}`, { details: { field: 'sync.getToken' } });
+    }
+    return token;
+  };
 }
 
 /**
@@ -170,7 +226,9 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
   });
   try {
     await waitUntilListening(remote, failedToLoad);
-    await Promise.race([remote.open(settings), failedToLoad]);
+    // The token source stays on this page (it may read the app's session); the worker calls it over Comlink.
+    const tokens = options.sync ? Comlink.proxy(tokenSource(options.sync.getToken)) : undefined;
+    await Promise.race([remote.open(settings, tokens), failedToLoad]);
   } catch (error) {
     worker.terminate();
     throw error instanceof StoreError ? error : new StoreError('STORAGE', String(error), { cause: error });

@@ -1,23 +1,27 @@
 import type { SqlDriver } from '../driver/port.js';
 import { getMessageRow } from './messages.js';
 import { operation, type StoreMethod } from './operations.js';
+import type { SyncState } from './sync-protocol.js';
 
 /**
  * What kind of record a change touched; `graphCheckpoint` is a LangGraph checkpoint or its writes;
  * `database` means anything may have changed (an import, a prune). `leader` is no data change: another tab's worker (or this one's) now leads the store, so
- * `info().leader` may have changed.
+ * `info().leader` may have changed. `sync` is no data change either: the sync status changed (state,
+ * pending count or last error), and the notice carries it in `sync`.
  */
-export type ChangeKind = 'thread' | 'message' | 'checkpoint' | 'job' | 'goal' | 'tools' | 'sessionIndex' | 'graphCheckpoint' | 'database' | 'leader';
+export type ChangeKind = 'thread' | 'message' | 'checkpoint' | 'job' | 'goal' | 'tools' | 'sessionIndex' | 'graphCheckpoint' | 'database' | 'leader' | 'sync';
 
 /** One committed change, delivered to every tab's subscribers. */
 export interface StoreChange {
   kind: ChangeKind;
-  /** The operation that made it; null for a `leader` notice. */
+  /** The operation that made it; null for a `leader` or `sync` notice, and for changes pulled from another device. */
   method: StoreMethod | null;
   /** The thread it belongs to, where there is one. */
   threadId: string | null;
   /** The record's id: a message id, checkpoint id, job id, goal id, thread id. */
   id: string | number | null;
+  /** A `sync` notice's new status (the same as `info().sync`). */
+  sync?: SyncState;
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { SyncState } from './sync-protocol.js';
+
 /**
  * The public record types. Field names are the seed's in camelCase; timestamps are Unix seconds and
  * enum values are the seed's snake_case strings, so a database file moves between this store and the
@@ -185,6 +187,8 @@ export interface StoreInfo {
   recoveredJobs?: number;
   /** Writes resent after a leader change that the leader answered from its request log instead of applying again. */
   replayedRequests?: number;
+  /** A browser store's sync status (openStateStore's `sync` option, as the leading tab opened it); null when the leader does not sync. */
+  sync?: SyncState | null;
 }
 
 /** Options of searchMessages. */
