@@ -35,7 +35,7 @@ export function renderSyncBadge(badge: HTMLElement, sync: ShownSync): void {
 /** Keeps the badge in step with the store's sync status (its `sync` change notices) until the returned function is called. */
 export async function followSync(store: StateStoreClient, badge: HTMLElement): Promise<() => void> {
   const unsubscribe = store.subscribe((change: StoreChange) => {
-    if (change.kind === 'sync') renderSyncBadge(badge, change.sync);
+    if (change.kind === 'sync' && change.sync) renderSyncBadge(badge, change.sync);
   });
   const now = (await store.info()).sync;
   if (now) renderSyncBadge(badge, now);
