@@ -60,20 +60,37 @@ async function threadWith(page: Page, title: string, prefix: string, count: numb
   );
 }
 
-/** Appends `count` messages `<prefix>-<i>` to a thread, `inFlight` at a time (the worker group-commits them). */
-async function appendMany(page: Page, threadId: string, prefix: string, count: number, inFlight = 50): Promise<void> {
-  await page.evaluate(
-    async ({ threadId, prefix, count, inFlight }) => {
+/**
+ * Appends `count` messages `<prefix>-<i>` to a thread, `inFlight` at a time (the worker group-commits them).
+ * With `usage`, each batch also records 1 token and 1 second of goal usage on the thread (it needs a goal):
+ * usage is a delta, so a push applied twice would show in the sum, where a row applied twice would not.
+ */
+async function appendMany(page: Page, threadId: string, prefix: string, count: number, inFlight = 50, usage = false): Promise<number> {
+  return page.evaluate(
+    async ({ threadId, prefix, count, inFlight, usage }) => {
       const store = window.syncStore!;
+      let recorded = 0;
       for (let i = 0; i < count; i += inFlight) {
-        const batch = [];
+        const batch: Promise<unknown>[] = [];
         for (let j = i; j < Math.min(count, i + inFlight); j++) batch.push(store.appendMessage(threadId, 'user', `${prefix}-${j}`));
+        if (usage) batch.push(store.recordThreadGoalUsage(threadId, 1, 1, 1000 + i).then(() => recorded++));
         await Promise.all(batch);
       }
+      return recorded;
     },
-    { threadId, prefix, count, inFlight },
+    { threadId, prefix, count, inFlight, usage },
   );
 }
+
+/** Gives the thread a goal with no usage yet, for appendMany's usage records. */
+const addGoal = (page: Page, threadId: string) =>
+  page.evaluate(
+    (threadId) => window.syncStore!.upsertThreadGoal({ threadId, goalId: 'g', objective: 'count', status: 'active', tokenBudget: null, tokensUsed: 0, timeUsedSeconds: 0, continuationCount: 0, createdAt: 1, updatedAt: 1 }),
+    threadId,
+  );
+
+/** The goal usage of a thread in a dump. */
+const usageOf = (dump: Record<string, string[]>, threadId: string) => rowsOf(dump, 'thread_goals').find((g) => g['thread_id'] === threadId)?.['tokens_used'];
 
 const currentLeaf = (page: Page, threadId: string) => page.evaluate(async (id) => (await window.syncStore!.getThread(id))?.currentLeafId ?? null, threadId);
 
@@ -204,6 +221,11 @@ test('2. A offline makes 200 writes while B writes to the same thread: all conve
   const bLeaf = messagesWith(dump, 'B-on-T-19')[0]!['id'];
   expect(await currentLeaf(a, shared.threadId)).toBe(aLeaf);
   expect(await currentLeaf(b, shared.threadId)).toBe(bLeaf);
+  // The session index's names (not a table: its entries sync as their own rows) agree too.
+  const threadIds = rowsOf(dump, 'threads').map((t) => String(t['id']));
+  const names = (p: Page) => p.evaluate((ids) => window.syncStore!.findThreadNamesByIds(ids), threadIds);
+  expect(await names(b)).toEqual(await names(a));
+  expect(Object.values(await names(b)).sort()).toEqual(['A new 0', 'A new 1', 'shared']);
 });
 
 test('3. the server killed mid-push and restarted on the same directory: convergence, every message exactly once', async ({ baseURL }) => {
@@ -213,14 +235,18 @@ test('3. the server killed mid-push and restarted on the same directory: converg
   const { threadId } = await threadWith(a, 'killed', 'pre', 1);
   await waitSynced(a);
 
-  // 3,000 appends run in the page in the background; the server is killed once 500 of them wait to be pushed.
+  // 3,000 appends (and a usage record per 50) run in the page in the background; the server is killed
+  // once 500 changes wait to be pushed.
+  await addGoal(a, threadId);
+  await waitSynced(a);
   const total = 3000;
   await a.evaluate(({ threadId, total }) => {
     const store = window.syncStore!;
     (window as unknown as { writing: Promise<void> }).writing = (async () => {
       for (let i = 0; i < total; i += 50) {
-        const batch = [];
+        const batch: Promise<unknown>[] = [];
         for (let j = i; j < Math.min(total, i + 50); j++) batch.push(store.appendMessage(threadId, 'user', `k-${j}`));
+        batch.push(store.recordThreadGoalUsage(threadId, 1, 1, 1000 + i));
         await Promise.all(batch);
       }
     })();
@@ -240,6 +266,8 @@ test('3. the server killed mid-push and restarted on the same directory: converg
   const contents = messagesWith(dump, 'k-').map((m) => String(m['content']));
   expect(contents).toHaveLength(total);
   expect(new Set(contents).size).toBe(total);
+  // Every usage delta counted once: a push applied twice (a resend after the kill) would add its deltas again.
+  expect(usageOf(dump, threadId)).toBe(total / 50);
 });
 
 test('4. A deletes a thread while B, offline, edits it: it stays deleted everywhere', async ({ baseURL }) => {
@@ -396,9 +424,10 @@ test('7. two tabs on one device, the leader tab closed mid-sync: the other tab t
   const [leader, follower] = firstLeads ? [first, second] : [second, first];
 
   const { threadId } = await threadWith(leader, 'tabs', 'pre', 1);
+  await addGoal(leader, threadId);
   await waitSynced(leader);
   const total = 2000;
-  await appendMany(leader, threadId, 'tab', total, 100);
+  const usage = await appendMany(leader, threadId, 'tab', total, 100, true);
   const atClose = await syncState(leader);
   // Mid-sync: the outbox still holds writes when the leader tab goes.
   expect(atClose.pending).toBeGreaterThan(0);
@@ -411,4 +440,6 @@ test('7. two tabs on one device, the leader tab closed mid-sync: the other tab t
   const contents = messagesWith(dump, 'tab-').map((m) => String(m['content']));
   expect(contents).toHaveLength(total);
   expect(new Set(contents).size).toBe(total);
+  // Each usage delta once: the new leader resends the batch the old one had in flight, and the server skips it if applied.
+  expect(usageOf(dump, threadId)).toBe(usage);
 });
