@@ -226,7 +226,7 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
       if (received.type === 'hello') {
         if (state.device !== null) throw new StoreError('INVALID_ARGUMENT', 'this socket has already said hello', { details: { field: 'type' } });
         try {
-          const welcome = this.#write((store) => store.serveHello(received));
+          const welcome = this.#write((store) => store.serveHello(received, limits));
           ws.serializeAttachment({ device: String(received['device']) } satisfies SocketState);
           send(ws, { ...welcome, type: 'welcome', limits });
         } catch (error) {
@@ -241,7 +241,7 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
       const device = state.device;
       if (device === null) throw new StoreError('INVALID_ARGUMENT', `${received.type} before a successful hello`, { details: { field: 'type' } });
       if (received.type === 'pull') {
-        const { changes, cursor, more } = this.store.servePull(received['cursor'], received['limit']);
+        const { changes, cursor, more } = this.store.servePull(received['cursor'], received['limit'], device);
         send(ws, { type: 'changes', changes, cursor, more });
         return;
       }

@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { handleStoreRequest, type StoreRouterOptions } from '../../src/cloudflare/router.js';
-import { DEFAULT_SYNC_LIMITS, SYNC_PROTOCOL, type ServerFrame } from '../../src/core/sync-protocol.js';
+import { edgeStore } from '../../src/cloudflare/client.js';
+import { DEFAULT_SYNC_LIMITS, LEASED_SITES, SITE_SIZE, SYNC_PROTOCOL, type PushedChange, type ServerFrame, type Welcome } from '../../src/core/sync-protocol.js';
 import { SMALL_SYNC_LIMITS } from './worker.js';
 
 /**
@@ -105,9 +106,32 @@ function dump(store: string, binding: Binding = 'STORES'): Promise<Record<string
   return namespace.get(namespace.idFromName(store)).dump();
 }
 
-const hello = (device: string, over: Record<string, unknown> = {}) => ({ type: 'hello', protocol: SYNC_PROTOCOL, device, site: LEASED_PROVISIONAL, siteUsed: false, preSync: false, ...over });
-/** A provisional site a device that never connected would pick (at or above LEASED_SITES). */
-const LEASED_PROVISIONAL = 2 ** 20 + 12345;
+/** A hello from a device that never connected: a provisional site (at or above LEASED_SITES) it has not used. */
+const hello = (device: string, over: Record<string, unknown> = {}) => ({ type: 'hello', protocol: SYNC_PROTOCOL, device, site: LEASED_SITES + 12345, siteUsed: false, preSync: false, ...over });
+
+/** Says hello and returns the welcome (fails on anything else). */
+async function welcomed(socket: Socket, device: string, over: Record<string, unknown> = {}): Promise<Welcome> {
+  const answer = await socket.ask(hello(device, over));
+  expect(answer).toMatchObject({ type: 'welcome' });
+  return answer as Welcome;
+}
+
+/** Rows as a device pushes them: the table's columns by name, the key first. */
+const threadRow = (id: string, over: Record<string, unknown> = {}) => ({
+  id, rollout_path: null, preview: `preview ${id}`, ephemeral: 0, model_provider: 'openai', created_at: 100, updated_at: 100, status: 'idle', cwd: '/', cli_version: '1', source: 'api', title: `title ${id}`, archived: 0, ...over,
+});
+const threadChange = (id: string, over: Record<string, unknown> = {}): PushedChange => ({ table: 'threads', key: [id], row: threadRow(id, over) as PushedChange['row'] });
+const messageChange = (id: number, threadId: string, content: string, parent: number | null = null): PushedChange => ({
+  table: 'messages', key: [id], row: { id, thread_id: threadId, role: 'user', content, item_json: null, created_at: 100, parent_entry_id: parent },
+});
+/** A goal row in the device's state now, with the usage it recorded since its last push. */
+const goalChange = (threadId: string, tokensUsed: number, add: number): PushedChange => ({
+  table: 'thread_goals',
+  key: [threadId],
+  row: { thread_id: threadId, goal_id: 'goal-1', objective: 'ship it', status: 'active', token_budget: null, tokens_used: tokensUsed, time_used_seconds: 0, continuation_count: 0, created_at: 100, updated_at: 100 },
+  add: { tokens_used: add, time_used_seconds: 0, continuation_count: 0 },
+});
+const push = (n: number, changes: unknown[]) => ({ type: 'push', push: n, changes });
 
 describe('the sync route: authorization', () => {
   it('refuses an upgrade with no token (401) and with a wrong token (401)', async () => {
@@ -200,4 +224,162 @@ describe('frames a client may not send', () => {
   });
 });
 
-export { DEFAULT_SYNC_LIMITS, hello };
+describe('hello and welcome', () => {
+  it('leases each new device its own site in place of an unused provisional one, with the limits', async () => {
+    const { alice, aliceToken, options } = users();
+    const a = await connect(alice, aliceToken, options);
+    const b = await connect(alice, aliceToken, options);
+    const wa = await welcomed(a, 'device-a-0001');
+    const wb = await welcomed(b, 'device-b-0001');
+    for (const w of [wa, wb]) {
+      expect(w.site).toBeGreaterThanOrEqual(1);
+      expect(w.site).toBeLessThan(LEASED_SITES);
+      expect(w).toMatchObject({ lastPush: 0, cursor: 0, limits: DEFAULT_SYNC_LIMITS });
+    }
+    expect(wa.site).not.toBe(wb.site);
+    // The same device, back on a new socket, keeps its site.
+    a.close();
+    const again = await connect(alice, aliceToken, options);
+    expect((await welcomed(again, 'device-a-0001')).site).toBe(wa.site);
+    for (const s of [b, again]) s.close();
+  });
+
+  it('keeps a provisional site the device already used, and refuses one another device holds (CONFLICT, socket closed)', async () => {
+    const { alice, aliceToken, options } = users();
+    const a = await connect(alice, aliceToken, options);
+    const used = LEASED_SITES + 777;
+    expect((await welcomed(a, 'device-a-0002', { site: used, siteUsed: true })).site).toBe(used);
+    const before = await dump(alice);
+    const c = await connect(alice, aliceToken, options);
+    expect(await c.ask(hello('device-c-0002', { site: used, siteUsed: true }))).toMatchObject({ type: 'error', code: 'CONFLICT' });
+    expect((await c.closed).code).toBe(1008);
+    expect(await dump(alice)).toEqual(before);
+    a.close();
+  });
+
+  it('refuses a bad hello with an error frame and closes the socket; a second hello on one socket is refused', async () => {
+    const { alice, aliceToken, options } = users();
+    const bad = await connect(alice, aliceToken, options);
+    expect(await bad.ask(hello('device-x-0003', { protocol: 99 }))).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT' });
+    expect((await bad.closed).code).toBe(1008);
+    const short = await connect(alice, aliceToken, options);
+    expect(await short.ask(hello('x'))).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT' });
+    expect((await short.closed).code).toBe(1008);
+    const a = await connect(alice, aliceToken, options);
+    await welcomed(a, 'device-a-0003');
+    expect(await a.ask(hello('device-z-0003'))).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT' });
+    expect(await a.ask({ type: 'pull', cursor: 0 })).toMatchObject({ type: 'changes' });
+    a.close();
+  });
+});
+
+describe('push, poke and pull', () => {
+  it('acks a push, pokes every other welcomed socket (not the pusher, not one without hello), and the other device pulls the rows', async () => {
+    const { alice, aliceToken, options } = users();
+    const a = await connect(alice, aliceToken, options);
+    const b = await connect(alice, aliceToken, options);
+    const silent = await connect(alice, aliceToken, options);
+    const { site } = await welcomed(a, 'device-a-0004');
+    await welcomed(b, 'device-b-0004');
+    const id = site * SITE_SIZE + 1;
+    const ack = await a.ask(push(1, [threadChange('t1'), messageChange(id, 't1', 'hello from a')]));
+    expect(ack).toMatchObject({ type: 'ack', push: 1, applied: 2, skipped: 0 });
+    const cursor = (ack as { cursor: number }).cursor;
+    expect(cursor).toBeGreaterThan(0);
+    expect(await b.next()).toEqual({ type: 'poke', cursor });
+    // Frames arrive in order: had the pusher been poked, the poke would come before this answer.
+    expect(await a.ask({ type: 'pull', cursor: 0 })).toMatchObject({ type: 'changes' });
+    expect(await silent.ask('not json')).toMatchObject({ type: 'error' });
+    const pulled = await b.ask({ type: 'pull', cursor: 0 });
+    expect(pulled).toMatchObject({ type: 'changes', cursor, more: false });
+    const changes = (pulled as { changes: Array<{ table: string; key: unknown[]; row: Record<string, unknown> | null }> }).changes;
+    expect(changes.map((c) => [c.table, c.key])).toEqual([['threads', ['t1']], ['messages', [id]]]);
+    expect(changes[1]!.row).toMatchObject({ content: 'hello from a', thread_id: 't1' });
+    // And it is in the store's own tables.
+    expect((await dump(alice))['messages']!.map((row) => (JSON.parse(row) as { content: string }).content)).toEqual(['hello from a']);
+    for (const s of [a, b, silent]) s.close();
+  });
+
+  it('applies a push number once: a resent push changes nothing and pokes no one; goal usage from two devices adds up', async () => {
+    const { alice, aliceToken, options } = users();
+    const a = await connect(alice, aliceToken, options);
+    const b = await connect(alice, aliceToken, options);
+    await welcomed(a, 'device-a-0005');
+    await welcomed(b, 'device-b-0005');
+    expect(await a.ask(push(1, [threadChange('g'), goalChange('g', 10, 10)]))).toMatchObject({ type: 'ack', applied: 2 });
+    expect(await b.next()).toMatchObject({ type: 'poke' });
+    expect(await a.ask(push(2, [goalChange('g', 15, 5)]))).toMatchObject({ type: 'ack', push: 2, applied: 1 });
+    expect(await b.next()).toMatchObject({ type: 'poke' });
+    const before = await dump(alice);
+    // The same push again (a reconnect after the ack was lost): acknowledged, not applied.
+    expect(await a.ask(push(2, [goalChange('g', 15, 5)]))).toMatchObject({ type: 'ack', push: 2, applied: 0 });
+    expect(await a.ask(push(1, [goalChange('g', 10, 10)]))).toMatchObject({ type: 'ack', push: 1, applied: 0 });
+    expect(await dump(alice)).toEqual(before);
+    expect(await b.ask({ type: 'pull', cursor: 1_000_000 })).toMatchObject({ type: 'changes' });
+    expect((await edgeStore(env.STORES, alice).getThreadGoal('g'))?.tokensUsed).toBe(15);
+    // Another device's usage of the same goal is a delta too.
+    expect(await b.ask(push(1, [goalChange('g', 7, 7)]))).toMatchObject({ type: 'ack', applied: 1 });
+    expect((await edgeStore(env.STORES, alice).getThreadGoal('g'))?.tokensUsed).toBe(22);
+    // A device back on a new socket learns which push was applied last.
+    a.close();
+    const again = await connect(alice, aliceToken, options);
+    expect((await welcomed(again, 'device-a-0005')).lastPush).toBe(2);
+    for (const s of [b, again]) s.close();
+  });
+});
+
+describe('pushes the server refuses, with the data intact', () => {
+  it('answers a bad change with an error frame carrying the push number; the socket stays usable', async () => {
+    const { alice, aliceToken, options } = users();
+    const a = await connect(alice, aliceToken, options);
+    const b = await connect(alice, aliceToken, options);
+    const { site } = await welcomed(a, 'device-a-0006');
+    await welcomed(b, 'device-b-0006');
+    expect(await a.ask(push(1, [threadChange('t')]))).toMatchObject({ type: 'ack', applied: 1 });
+    expect(await b.next()).toMatchObject({ type: 'poke' });
+    const before = await dump(alice);
+    const good = threadChange('t', { title: 'changed' });
+    const refusals: Array<[string, unknown]> = [
+      ['an unknown table', [good, { table: 'sqlite_master', key: ['x'], row: null }]],
+      ['a table the store has but does not sync', [good, { table: 'sync_log', key: [1], row: null }]],
+      ['a key of the wrong shape', [good, { table: 'threads', key: 't', row: null }]],
+      ['a column the table lacks', [good, threadChange('u', { evil: 1 })]],
+      ['a row whose key differs from the change key', [good, { table: 'threads', key: ['v'], row: threadRow('w') }]],
+      ['a message id outside the device sites', [good, messageChange(((site + 1) % LEASED_SITES) * SITE_SIZE + 1, 't', 'not mine')]],
+      ['a change that is not an object', [good, 'DROP TABLE threads']],
+      ['changes that are not an array', { 0: good }],
+      ['usage on a table without usage', [good, { ...threadChange('t'), add: { tokens_used: 1, time_used_seconds: 0, continuation_count: 0 } }]],
+    ];
+    for (const [what, changes] of refusals) {
+      expect(await a.ask({ type: 'push', push: 2, changes }), what).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT', push: 2 });
+    }
+    for (const n of [0, -1, 1.5, '2', null]) {
+      expect(await a.ask({ type: 'push', push: n, changes: [good] }), String(n)).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT' });
+    }
+    // A row the schema refuses half-way through the push (a NOT NULL column missing in the second change):
+    // the first change is rolled back with it.
+    const missing = { table: 'threads', key: ['late'], row: { id: 'late' } };
+    expect(await a.ask(push(2, [good, missing]))).toMatchObject({ type: 'error', push: 2 });
+    expect(await dump(alice)).toEqual(before);
+    expect(await b.ask({ type: 'pull', cursor: 1_000_000 })).toMatchObject({ type: 'changes' });
+    // Nothing was recorded as applied: the corrected push 2 applies.
+    expect(await a.ask(push(2, [good]))).toMatchObject({ type: 'ack', push: 2, applied: 1 });
+    expect((await edgeStore(env.STORES, alice).getThread('t'))?.name).toBe('changed');
+    for (const s of [a, b]) s.close();
+  });
+
+  it('refuses a push over the configured limits (too many changes, a change too big) and writes nothing', async () => {
+    const { alice, aliceToken, options } = users();
+    const a = await connect(alice, aliceToken, options, 'SMALL');
+    const welcome = await welcomed(a, 'device-a-0007');
+    expect(welcome.limits).toEqual(SMALL_SYNC_LIMITS);
+    const before = await dump(alice, 'SMALL');
+    const many = Array.from({ length: SMALL_SYNC_LIMITS.maxChanges + 1 }, (_, i) => threadChange(`t${i}`));
+    expect(await a.ask(push(1, many))).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT', push: 1 });
+    const big = threadChange('big', { preview: 'x'.repeat(SMALL_SYNC_LIMITS.maxChangeBytes) });
+    expect(await a.ask(push(1, [big]))).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT', push: 1 });
+    expect(await dump(alice, 'SMALL')).toEqual(before);
+    expect(await a.ask(push(1, many.slice(0, SMALL_SYNC_LIMITS.maxChanges)))).toMatchObject({ type: 'ack', applied: SMALL_SYNC_LIMITS.maxChanges });
+    a.close();
+  });
+});
