@@ -2,6 +2,7 @@ import type { SqlDriver, SqlRow, SqlValue } from '../driver/port.js';
 import { StoreError } from './errors.js';
 import { num, numOrNull, str } from './rows.js';
 import type { SessionIndex } from './session-index.js';
+import { NEXT_MESSAGE_ID_SQL } from './sync.js';
 import { nameUntitledThread } from './titles.js';
 import type { MessageRecord } from './types.js';
 import * as v from './validate.js';
@@ -39,11 +40,14 @@ export function validateMessage(role: unknown, content: unknown, item: unknown, 
   return { role: v.nonEmpty(role, `${prefix}role`), content: v.text(content, `${prefix}content`), itemJson: v.optionalJson(item, `${prefix}item`) };
 }
 
-/** Inserts a message and makes it the thread's current leaf; the seed's two statements. Returns its id. */
+/**
+ * Inserts a message and makes it the thread's current leaf; the seed's two statements. Returns its id:
+ * AUTOINCREMENT's, or the device's next id once sync is on (sync.ts: ids never collide across devices).
+ */
 export function insertAsLeaf(db: SqlDriver, m: NewMessage): number {
   const row = db.all(
-    `INSERT INTO messages(thread_id, role, content, item_json, created_at, parent_entry_id)
-     SELECT ?1, ?2, ?3, ?4, ?5, ?6
+    `INSERT INTO messages(id, thread_id, role, content, item_json, created_at, parent_entry_id)
+     SELECT ${NEXT_MESSAGE_ID_SQL}, ?1, ?2, ?3, ?4, ?5, ?6
      RETURNING id`,
     [m.threadId, m.role, m.content, m.itemJson, m.createdAt, m.parentEntryId],
   )[0];

@@ -112,12 +112,21 @@ export class SessionIndex {
    * when dead lines have piled up (see AUTO_COMPACT_FACTOR).
    */
   append(entry: SessionIndexEntry): void {
+    this.onAppend?.(entry.threadId);
     const line = encodeEntry(entry) + '\n';
     this.file.append(this.needsNewline ? '\n' + line : line);
     this.needsNewline = false;
     this.lines++;
     this.remember(entry);
     this.compactIfBloated();
+  }
+
+  /** Called before each append with its thread id (sync records the change in its outbox). */
+  onAppend: ((threadId: string) => void) | undefined;
+
+  /** The ids of every thread with an entry, in write order. */
+  threadIds(): string[] {
+    return [...this.slots.values()].sort((a, b) => a.seq - b.seq).map((s) => s.entry.threadId);
   }
 
   /** The live entry of a thread. */

@@ -79,7 +79,8 @@ export interface SyncLimits {
   maxFrameBytes: number;
 }
 
-export const DEFAULT_SYNC_LIMITS: SyncLimits = { maxChanges: 500, maxChangeBytes: 1 << 20, maxFrameBytes: 8 << 20 };
+/** Frames stay under the 1 MiB a Worker accepts in one WebSocket message. */
+export const DEFAULT_SYNC_LIMITS: SyncLimits = { maxChanges: 500, maxChangeBytes: 512 * 1024, maxFrameBytes: 1_000_000 };
 
 /** What a device says about itself when it connects. */
 export interface Hello {
