@@ -198,7 +198,8 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
   /**
    * Accepts a sync WebSocket (the router forwards `<prefix>/<store>/sync` upgrades here after
    * authorize) with the hibernation API: the object may sleep between frames and the socket stays
-   * open. Anything but a WebSocket upgrade is refused with 426.
+   * open. Anything but a WebSocket upgrade is refused with 426. A subclass with a fetch of its own
+   * hands sync upgrades to `super.fetch(request)`.
    */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
@@ -274,7 +275,7 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
     }
   }
 
-  /** Tells every other welcomed socket of this store that the server has rows past `cursor`'s predecessors. */
+  /** Tells every other welcomed socket of this store that the server's log now reaches `cursor`: their devices pull. */
   #poke(from: WebSocket, cursor: number): void {
     for (const ws of this.ctx.getWebSockets()) {
       if (ws === from || socketState(ws).device === null) continue;

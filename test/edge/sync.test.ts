@@ -1,6 +1,7 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { handleStoreRequest, type StoreRouterOptions } from '../../src/cloudflare/router.js';
+import { bearerToken, handleStoreRequest, type StoreRouterOptions } from '../../src/cloudflare/router.js';
 import { edgeStore } from '../../src/cloudflare/client.js';
 import { DEFAULT_SYNC_LIMITS, LEASED_SITES, SITE_SIZE, SYNC_PROTOCOL, type PushedChange, type ServerFrame, type Welcome } from '../../src/core/sync-protocol.js';
 import { SMALL_SYNC_LIMITS } from './worker.js';
@@ -181,6 +182,13 @@ describe('the sync route: authorization', () => {
     expect(post.status).toBe(405);
   });
 
+  it('bearerToken reads the token of an Authorization: Bearer header, and nothing else', () => {
+    const withHeader = (value?: string) => new Request('https://app.example/', value === undefined ? {} : { headers: { authorization: value } });
+    expect(bearerToken(withHeader('Bearer abc.def-1'))).toBe('abc.def-1');
+    expect(bearerToken(withHeader('bearer abc'))).toBe('abc');
+    for (const value of [undefined, '', 'Bearer', 'Bearer ', 'Basic abc', 'Bearer a b', 'abc']) expect(bearerToken(withHeader(value)), String(value)).toBeNull();
+  });
+
   it('the object itself accepts nothing but a WebSocket upgrade', async () => {
     const stub = env.STORES.get(env.STORES.newUniqueId());
     const response = await stub.fetch('https://object/sync');
@@ -237,6 +245,9 @@ describe('hello and welcome', () => {
       expect(w).toMatchObject({ lastPush: 0, cursor: 0, limits: DEFAULT_SYNC_LIMITS });
     }
     expect(wa.site).not.toBe(wb.site);
+    // What a socket said lives in its attachment, which survives hibernation (nothing in the object's memory).
+    const attachments = await runInDurableObject(env.STORES.get(env.STORES.idFromName(alice)), (_object, state) => state.getWebSockets().map((ws) => ws.deserializeAttachment() as unknown));
+    expect(attachments).toEqual(expect.arrayContaining([{ device: 'device-a-0001' }, { device: 'device-b-0001' }]));
     // The same device, back on a new socket, keeps its site.
     a.close();
     const again = await connect(alice, aliceToken, options);
