@@ -221,6 +221,14 @@ export function makeWorkerApi(hooks?: LeaderHooks) {
     /** What the store runs on, and how it is doing. */
     info,
 
+    /**
+     * The page's `online` / `offline` event. Chromium fires neither in a worker, and a socket can stall
+     * without closing when the network goes, so the page tells its worker; a leader passes it to sync.
+     */
+    async network(online: boolean): Promise<void> {
+      leader?.network(online === true);
+    },
+
     /** Writes a pending memory-mode snapshot to IndexedDB now (the page calls this on pagehide). */
     async flush(): Promise<void> {
       await leader?.flush();

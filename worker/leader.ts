@@ -295,6 +295,11 @@ export class Leader implements LeaderApi {
     };
   }
 
+  /** The page's `online` / `offline` event, passed on to sync. */
+  network(online: boolean): void {
+    this.sync?.network(online);
+  }
+
   /** Serves another tab's worker over its own channel. */
   serveTab(tabId: string): void {
     if (this.closed || this.served.has(tabId)) return;

@@ -53,6 +53,15 @@ const REPLY_TIMEOUT_MS = 30_000;
 const TOKEN_TIMEOUT_MS = 30_000;
 /** Changes per pull. */
 const PULL_LIMIT = 500;
+/**
+ * How often the worker looks at navigator.onLine while it waits. Chromium updates it in a worker but
+ * fires no `offline` event there (seen under DevTools' offline emulation, which also leaves an open
+ * socket silently stalled), so the page forwards its own events (network()) and this catches the rest.
+ */
+const ONLINE_POLL_MS = 1_000;
+
+/** navigator.onLine, where there is one: false means surely offline; true may be wrong. */
+const surelyOffline = (): boolean => (globalThis.navigator as Navigator | undefined)?.onLine === false;
 
 /**
  * How long to wait before reconnect attempt `attempt` (0-based): doubling from RETRY_FIRST_MS, capped
@@ -182,7 +191,8 @@ class Connection {
 
 /** What a session did, for the backoff: a session that made progress starts the retries over. */
 interface SessionOutcome {
-  opened: boolean;
+  /** The server answered hello: the token was good. */
+  welcomed: boolean;
   progressed: boolean;
   refused: boolean;
 }
@@ -252,6 +262,13 @@ export class SyncEngine {
     }, NUDGE_MS);
   }
 
+  /** The page's `online` / `offline` event: connect at once, or drop the socket at once. */
+  network(online: boolean): void {
+    if (this.stopped) return;
+    if (online) this.onOnline();
+    else this.onOffline();
+  }
+
   /**
    * Closes the socket and ends the loop without waiting for it (it may be waiting for getToken or a
    * probe; its next store call fails with CLOSED). A batch in flight stays recorded for the next leader to resend.
@@ -273,6 +290,12 @@ export class SyncEngine {
     const identity = await this.host.write((core) => core.enableSync());
     await this.refresh();
     for (let attempt = 0; !this.stopped; ) {
+      // A browser that knows it is offline: no attempt (and no backoff growth) until it says otherwise.
+      while (surelyOffline() && !this.stopped) {
+        this.update({ state: 'offline' });
+        await this.retryNow.wait(ONLINE_POLL_MS);
+      }
+      if (this.stopped) return;
       this.update({ state: 'connecting' });
       const outcome = await this.connect(identity);
       if (this.stopped) return;
@@ -286,7 +309,7 @@ export class SyncEngine {
 
   /** One connection attempt, from the token to the socket's end. */
   private async connect(identity: ReturnType<SyncCore['enableSync']>): Promise<SessionOutcome> {
-    const outcome: SessionOutcome = { opened: false, progressed: false, refused: false };
+    const outcome: SessionOutcome = { welcomed: false, progressed: false, refused: false };
     let token: string;
     try {
       token = await this.withTimeout(Promise.resolve(this.getToken()), TOKEN_TIMEOUT_MS, 'sync.getToken did not answer');
@@ -311,12 +334,12 @@ export class SyncEngine {
       }
       return outcome;
     }
-    outcome.opened = true;
     try {
       await this.session(connection, identity, outcome);
     } catch (error) {
       if (error instanceof SessionEnded && error.refusal) {
-        this.fail(error.refusal, false);
+        // Refused before the welcome (a server that answers a bad token with an error frame): a connection error.
+        this.fail(error.refusal, !outcome.welcomed);
         outcome.refused = true;
       } else if (!(error instanceof SessionEnded)) {
         // The core refused a frame's content (a welcome or changes it cannot apply): report it, drop the socket.
@@ -352,6 +375,7 @@ export class SyncEngine {
     connection.send({ type: 'hello', protocol: SYNC_PROTOCOL, ...identity });
     const welcome = await reply('welcome');
     await this.host.write((core) => core.syncWelcome(welcome));
+    outcome.welcomed = true;
     const limits: SyncLimits = welcome.limits;
     if (this.connectError) this.update({ lastError: null });
     this.update({ state: 'syncing' });
@@ -436,13 +460,17 @@ export class SyncEngine {
     }
   }
 
-  /** Waits until `done()` holds, waking at every event; throws SessionEnded after `timeoutMs` without it. */
+  /**
+   * Waits until `done()` holds, waking at every event, or until `timeoutMs` passed (the caller looks
+   * at what it has). Drops the socket when the browser says it is offline.
+   */
   private async until(done: () => boolean, timeoutMs?: number): Promise<void> {
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     while (!done() && !this.stopped) {
+      if (surelyOffline() && this.connection && this.connection.state !== 'closed') this.onOffline();
       const left = deadline - Date.now();
       if (left <= 0) return;
-      await this.events.wait(left === Infinity ? undefined : left);
+      await this.events.wait(Math.min(left, ONLINE_POLL_MS));
     }
   }
 

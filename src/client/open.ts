@@ -264,6 +264,13 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
 
   const onPageHide = () => void remote.flush().catch(() => {});
   globalThis.addEventListener?.('pagehide', onPageHide);
+  // A worker gets no online/offline events in Chromium: this page passes its own on (sync only).
+  const onOnline = () => void remote.network(true).catch(() => {});
+  const onOffline = () => void remote.network(false).catch(() => {});
+  if (settings.sync) {
+    globalThis.addEventListener?.('online', onOnline);
+    globalThis.addEventListener?.('offline', onOffline);
+  }
 
   const client: Record<string, unknown> = {};
   for (const method of SERVED_METHODS) {
@@ -328,6 +335,8 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
       if (closed) return;
       closed = true;
       globalThis.removeEventListener?.('pagehide', onPageHide);
+      globalThis.removeEventListener?.('online', onOnline);
+      globalThis.removeEventListener?.('offline', onOffline);
       changes?.close();
       listeners.clear();
       try {
