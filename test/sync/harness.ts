@@ -11,7 +11,7 @@ import { loadEngine } from '../../src/driver/engine.js';
 import { oo1Driver, type Oo1Database, type Oo1Engine } from '../../src/driver/oo1.js';
 import { launchProfile, newProfileDir, openApp } from '../e2e/fixtures.js';
 import { PORTS } from '../ports.js';
-import { canonicalDump } from '../support/full-store.js';
+import { syncedDump } from '../support/sync-dump.js';
 
 /**
  * The sync suite's harness: one local sync server (the test Worker of test/sync/server under wrangler's
@@ -100,49 +100,27 @@ export class SyncServer {
   }
 }
 
-/** A canonical dump (test/support/full-store.ts) restricted to what sync makes equal: see syncView. */
-export type Dump = Record<string, string[]>;
-
 /**
- * What every device and the server must agree on after sync: the canonical dump of every table, except
- * - `threads.current_leaf_id`: each device's current leaf is its own by design (the merge rules: it follows
- *   that device's writes, and another device's branch does not pull it away), and the server has none of its own;
- * - the sync bookkeeping tables (names starting `sync_`: outbox, cursor, device, log, tombstones), which
- *   differ per device and on the server by design;
- * - `applied_requests` (the multi-tab exactly-once log of one browser's tabs) and `sqlite_sequence`
- *   (AUTOINCREMENT high-water marks, which remember ids a device allocated and deleted locally);
- * - the schema entry: the browser holds the sync triggers, the server does not.
+ * A dump of what every device and the server must agree on after sync: test/support/sync-dump.ts's
+ * syncedDump, the canonical dump of every table without
+ * - `threads.current_leaf_id` (each device's current leaf is its own by design: the merge rules),
+ * - the sync bookkeeping tables (names starting `sync_`), `applied_requests` (one browser's tab request
+ *   log) and `sqlite_sequence` (allocator state), and the sync tables' and triggers' schema.
  */
-export function syncView(dump: Dump): Dump {
-  const out: Dump = {};
-  for (const [table, rows] of Object.entries(dump)) {
-    if (table === '(schema)' || table.startsWith('sync_') || table === 'applied_requests' || table === 'sqlite_sequence') continue;
-    out[table] =
-      table === 'threads'
-        ? rows
-            .map((row) => {
-              const parsed = JSON.parse(row) as Record<string, unknown>;
-              delete parsed['current_leaf_id'];
-              return JSON.stringify(parsed);
-            })
-            .sort()
-        : rows;
-  }
-  return out;
-}
+export type Dump = Record<string, string[]>;
 
 /** The rows of one table of a dump, parsed. */
 export function rowsOf(dump: Dump, table: string): Array<Record<string, unknown>> {
   return (dump[table] ?? []).map((row) => JSON.parse(row) as Record<string, unknown>);
 }
 
-/** Dumps a SQLite file with sqlite-wasm in Node, in the sync view. */
+/** Dumps a SQLite file with sqlite-wasm in Node (syncedDump). */
 export async function fileDump(bytes: Uint8Array): Promise<Dump> {
   const sqlite3 = await loadEngine();
   const engine = sqlite3 as unknown as Oo1Engine;
   const db = oo1Driver(engine, new sqlite3.oo1.DB(':memory:', 'c') as unknown as Oo1Database).openImage(bytes);
   try {
-    return syncView(await canonicalDump((sql) => db.all(sql)));
+    return await syncedDump((sql) => db.all(sql));
   } finally {
     db.close();
   }
