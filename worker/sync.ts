@@ -287,7 +287,7 @@ export class SyncEngine {
   }
 
   private async run(): Promise<void> {
-    const identity = await this.host.write((core) => core.enableSync());
+    await this.host.write((core) => core.enableSync());
     await this.refresh();
     for (let attempt = 0; !this.stopped; ) {
       // A browser that knows it is offline: no attempt (and no backoff growth) until it says otherwise.
@@ -297,6 +297,9 @@ export class SyncEngine {
       }
       if (this.stopped) return;
       this.update({ state: 'connecting' });
+      // The identity as it is now, at each attempt: a device that wrote while it could not connect has used
+      // its provisional site since the last hello, and the server must hear so (or it leases another site).
+      const identity = await this.host.write((core) => core.enableSync());
       const outcome = await this.connect(identity);
       if (this.stopped) return;
       this.connection = undefined;

@@ -114,13 +114,20 @@ export function rowsOf(dump: Dump, table: string): Array<Record<string, unknown>
   return (dump[table] ?? []).map((row) => JSON.parse(row) as Record<string, unknown>);
 }
 
+const MINIFLARE_NAME_TABLE = '__miniflare_do_name';
+
 /** Dumps a SQLite file with sqlite-wasm in Node (syncedDump). */
 export async function fileDump(bytes: Uint8Array): Promise<Dump> {
   const sqlite3 = await loadEngine();
   const engine = sqlite3 as unknown as Oo1Engine;
   const db = oo1Driver(engine, new sqlite3.oo1.DB(':memory:', 'c') as unknown as Oo1Database).openImage(bytes);
   try {
-    return await syncedDump((sql) => db.all(sql));
+    const dump = await syncedDump((sql) => db.all(sql));
+    // wrangler's local runtime keeps each object's name in a table of its own, `__miniflare_do_name`, which
+    // an export of the object's storage carries; it is the runtime's, not the store's (deployed, it is absent).
+    delete dump[MINIFLARE_NAME_TABLE];
+    if (dump['(schema)']) dump['(schema)'] = dump['(schema)'].filter((entry) => !entry.startsWith(`table ${MINIFLARE_NAME_TABLE}:`));
+    return dump;
   } finally {
     db.close();
   }
