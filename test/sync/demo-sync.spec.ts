@@ -56,17 +56,35 @@ test('the sync demo: the badge shows the state and pending count, and one conver
   await expect(thread).toBeVisible({ timeout: 10_000 });
   await thread.click();
   await expect(messages(b).first()).toContainText('Hello from device A');
+  await expect(messages(b).first()).toHaveClass(/role-user/);
   await expect(messages(b)).toHaveCount(2, { timeout: 10_000 });
 
   // B continues the conversation; A shows it live, without a reload.
   await say(b, 'And hello back from device B', 2);
-  await expect(messages(a).filter({ hasText: 'And hello back from device B' })).toHaveCount(1, { timeout: 10_000 });
+  // (The agent's reply quotes the question, so the question is found by its role.)
+  await expect(messages(a).and(a.locator('.role-user')).filter({ hasText: 'And hello back from device B' })).toHaveCount(1, { timeout: 10_000 });
   await expect(messages(a)).toHaveCount(4, { timeout: 10_000 });
+  await expect(a.locator('.message.role-assistant:not(.streaming)')).toHaveCount(2);
   for (const badge of [badgeA, badgeB]) await expect(badge).toHaveText('synced · 0 pending', { timeout: 30_000 });
+
+  // Offline, A's badge counts what waits to be pushed; back online it drains, and B gets the messages.
+  const deviceA = devices[0]!;
+  await deviceA.setOffline(true);
+  await expect(badgeA).toHaveAttribute('data-state', 'offline', { timeout: 15_000 });
+  await say(a, 'Written on A while offline', 3);
+  await expect(badgeA).not.toHaveAttribute('data-pending', '0');
+  expect(Number(await badgeA.getAttribute('data-pending'))).toBeGreaterThan(0);
+  await expect(badgeA).toContainText('offline · ');
+  await expect(messages(b)).toHaveCount(4);
+  await deviceA.setOffline(false);
+  await expect(badgeA).toHaveText('synced · 0 pending', { timeout: 30_000 });
+  await expect(messages(b).and(b.locator('.role-user')).filter({ hasText: 'Written on A while offline' })).toHaveCount(1, { timeout: 10_000 });
+  await expect(messages(b)).toHaveCount(6, { timeout: 10_000 });
 
   // The server holds the one conversation, each message once.
   const dump = await server.dump(remote);
   expect(messagesWith(dump, 'Hello from device A')).toHaveLength(1);
   expect(messagesWith(dump, 'And hello back from device B')).toHaveLength(1);
+  expect(messagesWith(dump, 'Written on A while offline')).toHaveLength(1);
   expect(devices.flatMap((d) => d.errors)).toEqual([]);
 });
