@@ -242,7 +242,7 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
       const device = state.device;
       if (device === null) throw new StoreError('INVALID_ARGUMENT', `${received.type} before a successful hello`, { details: { field: 'type' } });
       if (received.type === 'pull') {
-        const { changes, cursor, more } = this.store.servePull(received['cursor'], received['limit'], device);
+        const { changes, cursor, more } = this.store.servePull(received['cursor'], received['limit'], device, limits);
         send(ws, { type: 'changes', changes, cursor, more });
         return;
       }
