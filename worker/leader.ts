@@ -111,7 +111,7 @@ export class Leader implements LeaderApi {
 
   /** The sync engine's way into the store: the core's sync methods in the group commit, and the changes channel. */
   private syncHost(): SyncHost {
-    const core: SyncCore = this.store as unknown as SyncCore;
+    const core: SyncCore = this.store;
     const db = this.opened.driver;
     const closing = () => new StoreError('CLOSED', 'sync: the leading tab is closing');
     return {

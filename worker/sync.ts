@@ -11,21 +11,11 @@
 import type { StoreChange } from '../src/core/changes.js';
 import { STORE_ERROR_CODES, StoreError, type StoreErrorCode } from '../src/core/errors.js';
 import { SYNC_PROTOCOL, type ClientFrame, type ServerFrame, type SyncLimits, type SyncState } from '../src/core/sync-protocol.js';
-import type { PulledChange, PushedChange, Welcome } from '../src/core/sync-protocol.js';
+import type { StateStore } from '../src/core/store.js';
 import type { TokenSource } from '../src/wire.js';
 
-/**
- * The core's sync methods the engine calls (mode 'internal' in the operation table: never served to
- * a page), as the shared design states them. Interim: becomes Pick<StateStore, …> when the core's land.
- */
-export interface SyncCore {
-  enableSync(): { device: string; site: number; siteUsed: boolean; preSync: boolean };
-  syncWelcome(welcome: Welcome): void;
-  nextPush(limits: SyncLimits): { type: 'push'; push: number; changes: PushedChange[] } | null;
-  acknowledgePush(push: number): void;
-  applyPulled(changes: PulledChange[], cursor: number): StoreChange[];
-  syncStatus(): { pending: number; cursor: number };
-}
+/** The core's sync methods the engine calls (mode 'internal' in the operation table: never served to a page). */
+export type SyncCore = Pick<StateStore, 'enableSync' | 'syncWelcome' | 'nextPush' | 'acknowledgePush' | 'applyPulled' | 'syncStatus'>;
 
 /** What the engine needs of the leader: its group commit and its changes channel. */
 export interface SyncHost {
@@ -245,7 +235,7 @@ export class SyncEngine {
     globalThis.addEventListener?.('offline', this.onOffline);
     this.announce();
     this.running = this.run().catch((error: unknown) => {
-      // Only a failure to turn sync on at all ends the engine (a closed or broken database).
+      // Not expected (every step reports its own failure and retries), but never an unhandled rejection.
       if (this.stopped) return;
       this.update({ state: 'offline', lastError: asSyncError(error, 'STORAGE') });
     });
@@ -287,7 +277,8 @@ export class SyncEngine {
   }
 
   private async run(): Promise<void> {
-    await this.host.write((core) => core.enableSync());
+    // At once, so that the outbox (and its pending count) starts now, also for a device that starts offline.
+    await this.enable().catch(() => {});
     await this.refresh();
     for (let attempt = 0; !this.stopped; ) {
       // A browser that knows it is offline: no attempt (and no backoff growth) until it says otherwise.
@@ -297,10 +288,7 @@ export class SyncEngine {
       }
       if (this.stopped) return;
       this.update({ state: 'connecting' });
-      // The identity as it is now, at each attempt: a device that wrote while it could not connect has used
-      // its provisional site since the last hello, and the server must hear so (or it leases another site).
-      const identity = await this.host.write((core) => core.enableSync());
-      const outcome = await this.connect(identity);
+      const outcome = await this.connect();
       if (this.stopped) return;
       this.connection = undefined;
       this.update({ state: 'offline' });
@@ -310,9 +298,23 @@ export class SyncEngine {
     }
   }
 
+  /** Turns sync on (idempotent) and returns the device's identity for hello. */
+  private enable(): Promise<ReturnType<SyncCore['enableSync']>> {
+    return this.host.write((core) => core.enableSync());
+  }
+
   /** One connection attempt, from the token to the socket's end. */
-  private async connect(identity: ReturnType<SyncCore['enableSync']>): Promise<SessionOutcome> {
+  private async connect(): Promise<SessionOutcome> {
     const outcome: SessionOutcome = { welcomed: false, progressed: false, refused: false };
+    let identity: ReturnType<SyncCore['enableSync']>;
+    try {
+      // Asked again at every attempt: an import may have replaced the database, and its identity with it.
+      identity = await this.enable();
+    } catch (error) {
+      if (!this.stopped) this.fail(asSyncError(error, 'STORAGE'), false);
+      outcome.refused = true;
+      return outcome;
+    }
     let token: string;
     try {
       token = await this.withTimeout(Promise.resolve(this.getToken()), TOKEN_TIMEOUT_MS, 'sync.getToken did not answer');
@@ -358,6 +360,8 @@ export class SyncEngine {
   /** The protocol, once the socket is open: hello, then push and pull until the socket closes. */
   private async session(connection: Connection, identity: ReturnType<SyncCore['enableSync']>, outcome: SessionOutcome): Promise<void> {
     let pullWanted = false;
+    /** Another device pushed (a poke): its changes are pulled before the rest of a long outbox is pushed. */
+    let poked = false;
     /** The next frame of `type`; a poke on the way only asks for a pull. */
     const reply = async <T extends ServerFrame['type']>(type: T): Promise<Extract<ServerFrame, { type: T }>> => {
       for (;;) {
@@ -367,7 +371,7 @@ export class SyncEngine {
           throw new SessionEnded(null, connection.state === 'open' ? `the server did not answer with ${type}` : 'the socket closed');
         }
         if ((frame as { type?: unknown } | null)?.type === 'poke' || (frame as { type?: unknown } | null)?.type === 'error') {
-          if (this.handleUnasked(frame)) pullWanted = true;
+          if (this.handleUnasked(frame)) poked = true;
           continue;
         }
         if ((frame as ServerFrame).type !== type) throw new SessionEnded({ code: 'STORAGE', message: `sync: expected ${type} from the server, got ${describe(frame)}` }, 'protocol');
@@ -399,10 +403,16 @@ export class SyncEngine {
           outcome.progressed = true;
           if (ack.cursor > this.status.cursor) pullWanted = true;
           await this.refresh();
+          if (poked) {
+            // A page that keeps writing must not keep this device from hearing the others: pull, then push on.
+            this.dirty = true;
+            break;
+          }
         }
       }
-      if (pullWanted) {
+      if (pullWanted || poked) {
         pullWanted = false;
+        poked = false;
         this.update({ state: 'syncing' });
         for (let more = true; more && connection.state === 'open'; ) {
           connection.send({ type: 'pull', cursor: this.status.cursor, limit: PULL_LIMIT });
@@ -416,7 +426,7 @@ export class SyncEngine {
           await this.refresh();
         }
       }
-      if (this.dirty || pullWanted) continue;
+      if (this.dirty || pullWanted || poked) continue;
       await this.refresh();
       if (this.dirty) continue;
       // Everything pushed and pulled: this session succeeded, whatever failed before.
@@ -429,7 +439,7 @@ export class SyncEngine {
         if ((frame as { type?: unknown } | null)?.type !== 'poke' && (frame as { type?: unknown } | null)?.type !== 'error') {
           throw new SessionEnded({ code: 'STORAGE', message: `sync: the server sent ${describe(frame)} unasked` }, 'protocol');
         }
-        if (this.handleUnasked(frame)) pullWanted = true;
+        if (this.handleUnasked(frame)) poked = true;
       }
     }
   }

@@ -190,10 +190,19 @@ function checkSyncOptions(sync: unknown): WorkerSyncOptions {
   return { url: parsed.href.replace(/\/+$/, '') };
 }
 
-/** The page's getToken as the worker calls it: a non-empty string, or a StoreError that says what it returned. */
+/**
+ * The page's getToken as the worker calls it: a non-empty string, or a StoreError: the app's own
+ * StoreError as it is, anything else it throws as UNAUTHORIZED (no token, no access).
+ */
 function tokenSource(getToken: SyncOptions['getToken']): TokenSource {
   return async () => {
-    const token: unknown = await getToken();
+    let token: unknown;
+    try {
+      token = await getToken();
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError('UNAUTHORIZED', `sync.getToken failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
     if (typeof token !== 'string' || token === '') {
       throw new StoreError('INVALID_ARGUMENT', `sync.getToken must return a non-empty string; got ${token === '' ? 'an empty string' : typeof token}`, { details: { field: 'sync.getToken' } });
     }
