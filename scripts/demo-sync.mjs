@@ -19,9 +19,18 @@ const syncUrl = `http://127.0.0.1:${syncPort}/stores/${process.env.SYNC_STORE ??
 const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
+// Each server runs in a process group of its own (detached), so that stopping it stops what npx started
+// under it too (wrangler's workerd, vite), not only the npx wrapper.
 const children = [];
 function stopAll(code) {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  for (const child of children) {
+    if (child.exitCode !== null) continue;
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
   process.exit(code);
 }
 process.on('SIGINT', () => stopAll(0));
@@ -30,7 +39,7 @@ process.on('SIGTERM', () => stopAll(0));
 const server = spawn(
   'npx',
   ['wrangler', 'dev', '--config', 'test/sync/server/wrangler.jsonc', '--ip', '127.0.0.1', '--port', String(syncPort), '--persist-to', '.wrangler/demo-sync', '--show-interactive-dev-session=false', '--inspector-port', String(syncPort + 1000)],
-  { cwd: root, stdio: 'inherit' },
+  { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], detached: true },
 );
 children.push(server);
 server.on('exit', (code) => {
@@ -56,8 +65,10 @@ for (;;) {
 console.log(`\nSync server: ${syncUrl} (token ${token}). Demo: http://localhost:${demoPort}/ — open it in two browser profiles.\n`);
 const demo = spawn('npx', ['vite', '--config', 'demo/vite.config.ts'], {
   cwd: root,
-  stdio: 'inherit',
+  // Not the terminal's input: a process group of its own must not read it (the shell would stop it).
+  stdio: ['ignore', 'inherit', 'inherit'],
   env: { ...process.env, VITE_SYNC_URL: syncUrl, VITE_SYNC_TOKEN: token },
+  detached: true,
 });
 children.push(demo);
 demo.on('exit', (code) => stopAll(code ?? 0));
