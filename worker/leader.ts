@@ -84,7 +84,9 @@ export class Leader implements LeaderApi {
         run();
         changes = ids.flatMap((id) => describeChange(opened.driver, 'appendMessageDelta', [id, ''], undefined) ?? []);
       };
-      return this.commits.submit(write, this.local(() => this.pending.push(...changes)));
+      // A stream's deltas do not nudge sync: its text goes out with the next write that does (finishMessage
+      // at the latest), in its state then, instead of a push every flush while it streams.
+      return this.commits.submit(write, () => this.pending.push(...changes));
     });
   }
 
@@ -291,7 +293,7 @@ export class Leader implements LeaderApi {
       leader: true,
       recoveredJobs: this.recovered.jobs,
       replayedRequests: this.replayed,
-      sync: this.sync?.state() ?? null,
+      sync: this.sync ? await this.sync.current() : null,
     };
   }
 

@@ -223,9 +223,15 @@ export class SyncEngine {
     private readonly getToken: TokenSource,
   ) {}
 
-  /** The current status (info().sync). */
+  /** The status as last read (the notices' view: the pending count may be up to STATUS_INTERVAL_MS old). */
   state(): SyncState {
     return { ...this.status, lastError: this.status.lastError ? { ...this.status.lastError } : null };
+  }
+
+  /** The status with the pending count and cursor read now (info().sync). */
+  async current(): Promise<SyncState> {
+    await this.refresh();
+    return this.state();
   }
 
   /** Starts syncing: turns sync on in the database, then connects and keeps connecting. */
