@@ -330,22 +330,23 @@ test('5. a new device C gets everything: its first full sync of 10,000 messages 
       window.syncStore = await window.openStateStore({ name, sync: { url, getToken: async () => window.syncToken ?? '' } });
       const opened = performance.now() - started;
       let syncedAt: number | null = null;
+      let count = -1;
       for (;;) {
         const sync = ((await window.syncStore.info()) as { sync?: { state: string; pending: number } }).sync;
         if (sync?.state === 'synced' && sync.pending === 0) {
           syncedAt ??= performance.now() - started;
           const list = await window.syncStore.listThreads({ limit: 100 });
-          let count = 0;
+          count = 0;
           for (const thread of list) count += (await window.syncStore.listThreadMessages(thread.id, 10_000)).length;
-          if (count >= expected) return { opened, syncedAt, complete: performance.now() - started, count };
+          if (count >= expected) return { opened, syncedAt, complete: performance.now() - started, count, last: sync };
         }
-        if (performance.now() - started > 480_000) return { opened, syncedAt, complete: null, count: -1 };
+        if (performance.now() - started > 240_000) return { opened, syncedAt, complete: null, count, last: sync };
         await new Promise((r) => setTimeout(r, 25));
       }
     },
     { name: store, url: server.storeUrl(store), token: tokenFor(store), expected: threads * perThread },
   );
-  expect(measured.complete, 'C never held all 10,000 messages').not.toBeNull();
+  expect(measured.complete, `C never held all 10,000 messages: it held ${measured.count} at the last count, its sync state was ${JSON.stringify(measured.last)}`).not.toBeNull();
   const timing = recordTiming('new-device-full-sync-10k', {
     unit: 'ms', messages: threads * perThread, threads, openMs: Math.round(measured.opened), firstSyncedMs: Math.round(measured.syncedAt ?? -1), completeMs: Math.round(measured.complete!),
   });
