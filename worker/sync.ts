@@ -9,10 +9,11 @@
  * When the socket closes or fails, the state is `offline` and the engine retries with backoff.
  */
 import type { StoreChange } from '../src/core/changes.js';
-import { STORE_ERROR_CODES, StoreError, type StoreErrorCode } from '../src/core/errors.js';
-import { SYNC_PROTOCOL, type ClientFrame, type ServerFrame, type SyncLimits, type SyncState } from '../src/core/sync-protocol.js';
+import { StoreError } from '../src/core/errors.js';
+import { SYNC_PROTOCOL, type ServerFrame, type SyncLimits, type SyncState } from '../src/core/sync-protocol.js';
 import type { StateStore } from '../src/core/store.js';
 import type { TokenSource } from '../src/wire.js';
+import { asSyncError, Connection, describe, isCode, probeRefusal, retryDelay, SessionEnded, Signal, syncProbeUrl, syncSocketUrl, type SyncError } from './sync-connection.js';
 
 /** The core's sync methods the engine calls (mode 'internal' in the operation table: never served to a page). */
 export type SyncCore = Pick<StateStore, 'enableSync' | 'syncWelcome' | 'nextPush' | 'acknowledgePush' | 'applyPulled' | 'syncStatus'>;
@@ -27,11 +28,6 @@ export interface SyncHost {
   announce(state: SyncState): void;
 }
 
-type SyncError = NonNullable<SyncState['lastError']>;
-
-/** Backoff: the first retry waits about RETRY_FIRST_MS, each next one twice as long, up to RETRY_MAX_MS. */
-export const RETRY_FIRST_MS = 500;
-export const RETRY_MAX_MS = 10_000;
 /** Local commits are pushed together: a nudge waits this long for the commits right behind it. */
 const NUDGE_MS = 20;
 /** Pending-count notices: at most one per this interval. */
@@ -52,132 +48,6 @@ const ONLINE_POLL_MS = 1_000;
 
 /** navigator.onLine, where there is one: false means surely offline; true may be wrong. */
 const surelyOffline = (): boolean => (globalThis.navigator as Navigator | undefined)?.onLine === false;
-
-/**
- * How long to wait before reconnect attempt `attempt` (0-based): doubling from RETRY_FIRST_MS, capped
- * at RETRY_MAX_MS, and spread over its upper half by `random` (0…1) so that devices a server restart
- * dropped together do not all come back in the same instant.
- */
-export function retryDelay(attempt: number, random: number = Math.random()): number {
-  const full = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(Math.max(attempt, 0), 30));
-  return Math.round(full / 2 + (full / 2) * Math.min(Math.max(random, 0), 1));
-}
-
-/** The WebSocket's URL: ws(s) for http(s), and the token as `access_token` (a browser cannot set headers on a WebSocket). */
-export function syncSocketUrl(url: string, token: string): string {
-  return `${url.replace(/^http/, 'ws')}/sync?access_token=${encodeURIComponent(token)}`;
-}
-
-/** The probe's URL: a plain GET with `Authorization: Bearer <token>`, answered 204 when the token is good. */
-export function syncProbeUrl(url: string): string {
-  return `${url}/sync`;
-}
-
-const isCode = (code: unknown): code is StoreErrorCode => (STORE_ERROR_CODES as readonly unknown[]).includes(code);
-
-/**
- * What a refused probe means: the router's `{ error: { code, message } }`, or 401 → UNAUTHORIZED and
- * 403 → FORBIDDEN where the body says nothing usable. Null for an answer that is not a refusal.
- */
-export function probeRefusal(status: number, body: string): SyncError | null {
-  if (status < 400) return null;
-  let error: { code?: unknown; message?: unknown } = {};
-  try {
-    const parsed = JSON.parse(body) as { error?: typeof error } | null;
-    if (parsed && typeof parsed.error === 'object' && parsed.error !== null) error = parsed.error;
-  } catch {
-    // Not the router's JSON (a proxy's page): the status alone says what happened.
-  }
-  const byStatus: StoreErrorCode | undefined = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'FORBIDDEN' : undefined;
-  const code = isCode(error.code) ? error.code : byStatus;
-  if (!code) return null;
-  const message = typeof error.message === 'string' ? error.message : `the sync endpoint answered ${status}`;
-  return { code, message };
-}
-
-function asSyncError(error: unknown, fallback: StoreErrorCode): SyncError {
-  if (error instanceof StoreError) return { code: error.code, message: error.message };
-  if (typeof error === 'object' && error !== null && isCode((error as { code?: unknown }).code)) {
-    return { code: (error as { code: StoreErrorCode }).code, message: String((error as { message?: unknown }).message ?? '') };
-  }
-  return { code: fallback, message: error instanceof Error ? error.message : String(error) };
-}
-
-/** A promise that anyone can wake, and that is then replaced by a fresh one. */
-class Signal {
-  private wake: () => void = () => {};
-  private waiting: Promise<void> | undefined;
-
-  /** Resolves at the next notify(), or after `ms` when given. */
-  wait(ms?: number): Promise<void> {
-    this.waiting ??= new Promise<void>((resolve) => {
-      this.wake = resolve;
-    });
-    if (ms === undefined) return this.waiting;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return Promise.race([this.waiting, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
-  }
-
-  notify(): void {
-    this.waiting = undefined;
-    this.wake();
-  }
-}
-
-/** Why a session ended early: the server refused something (an `error` frame), or the connection broke. */
-class SessionEnded extends Error {
-  constructor(
-    readonly refusal: SyncError | null,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** One WebSocket: frames queue up as they arrive; every event wakes the engine. */
-class Connection {
-  readonly socket: WebSocket;
-  readonly frames: unknown[] = [];
-  state: 'connecting' | 'open' | 'closed' = 'connecting';
-
-  constructor(url: string, onEvent: () => void) {
-    this.socket = new WebSocket(url);
-    this.socket.onopen = () => {
-      if (this.state === 'connecting') this.state = 'open';
-      onEvent();
-    };
-    this.socket.onmessage = (event: MessageEvent) => {
-      let frame: unknown;
-      try {
-        frame = typeof event.data === 'string' ? JSON.parse(event.data) : null;
-      } catch {
-        frame = null;
-      }
-      this.frames.push(frame);
-      onEvent();
-    };
-    this.socket.onclose = () => {
-      this.state = 'closed';
-      onEvent();
-    };
-    // An error is followed by close, which is what the engine acts on.
-    this.socket.onerror = () => {};
-  }
-
-  send(frame: ClientFrame): void {
-    if (this.state !== 'open') throw new SessionEnded(null, 'the socket is closed');
-    this.socket.send(JSON.stringify(frame));
-  }
-
-  close(): void {
-    this.state = 'closed';
-    try {
-      this.socket.close();
-    } catch {
-      // Already closing.
-    }
-  }
-}
 
 /** What a session did, for the backoff: a session that made progress starts the retries over. */
 interface SessionOutcome {
@@ -552,9 +422,4 @@ export class SyncEngine {
     this.announcedAt = Date.now();
     this.host.announce(this.state());
   }
-}
-
-function describe(frame: unknown): string {
-  const type = (frame as { type?: unknown } | null)?.type;
-  return typeof type === 'string' ? `"${type.slice(0, 40)}"` : 'a frame that is not a protocol frame';
 }

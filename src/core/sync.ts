@@ -105,6 +105,9 @@ const info = (db: SqlDriver, table: Table): TableInfo => schemaOf(db).get(table)
 
 /** A key's canonical text, as SQLite's json_array writes it (the triggers use json_array too). */
 function keyText(db: SqlDriver, key: readonly SqlValue[]): string {
+  // Printable ASCII strings and safe integers are written alike by JSON.stringify and json_array;
+  // anything else (control characters, non-ASCII, floats) asks SQLite.
+  if (key.every((k) => (typeof k === 'string' && /^[\x20-\x7e]*$/.test(k)) || (typeof k === 'number' && Number.isSafeInteger(k)))) return JSON.stringify(key);
   return String(db.all(`SELECT json_array(${key.map((_, i) => `?${i + 1}`).join(', ')}) AS k`, key)[0]!['k']);
 }
 
@@ -497,11 +500,15 @@ function checkedTable(table: unknown, field: string): SyncTable {
 }
 
 /** Whether every parent row this row references exists (a row under a deleted thread does not). */
-function parentsExist(db: SqlDriver, table: Table, row: SqlRow): boolean {
+function parentsExist(db: SqlDriver, table: Table, row: SqlRow, seen?: Set<string>): boolean {
   for (const p of info(db, table).parents) {
     const values = p.from.map((c) => row[c] ?? null);
     if (values.some((v) => v === null)) continue;
+    // A parent found stays found until the batch deletes something (the caller clears `seen` then).
+    const id = seen ? `${p.table}\u0000${JSON.stringify(values)}` : '';
+    if (seen?.has(id)) continue;
     if (db.all(`SELECT 1 FROM ${ident(p.table)} WHERE ${keyWhere(p.to)} LIMIT 1`, values).length === 0) return false;
+    seen?.add(id);
   }
   return true;
 }
@@ -561,12 +568,18 @@ export function applyPulledRows(db: SqlDriver, index: SessionIndex, changes: Pul
     announced.set(`${kind}\u0000${threadId}\u0000${id}`, { kind, method: null, threadId, id });
   };
   const arrived = new Map<string, number[]>();
+  const parents = new Set<string>();
+  // The outbox is read once per page when it is small (the usual case), else row by row.
+  const outboxSize = Number(db.all('SELECT count(*) AS n FROM sync_outbox')[0]!['n']);
+  const all = outboxSize <= 2000 ? new Map(db.all('SELECT tbl, key, d_tokens, d_time, d_cont, reset FROM sync_outbox').map((r) => [`${r['tbl']}\u0000${r['key']}`, r])) : null;
+  const pendingOf = (table: SyncTable, k: string): SqlRow | undefined =>
+    all ? all.get(`${table}\u0000${k}`) : db.all('SELECT d_tokens, d_time, d_cont, reset FROM sync_outbox WHERE tbl = ?1 AND key = ?2', [table, k])[0];
   db.run('UPDATE sync_device SET capture = 0');
   try {
     for (const { c, i, table } of sorted) {
       const key = checkedKey(db, table, c.key, `changes[${i}].key`);
       const k = keyText(db, key);
-      const pending = db.all('SELECT d_tokens, d_time, d_cont, reset FROM sync_outbox WHERE tbl = ?1 AND key = ?2', [table, k])[0];
+      const pending = pendingOf(table, k);
       if (table === 'session_index') {
         if (c.row === null || pending) continue;
         const entry = sessionEntry(c.row);
@@ -578,6 +591,7 @@ export function applyPulledRows(db: SqlDriver, index: SessionIndex, changes: Pul
       if (c.row === null) {
         const threadId = threadOfRow(db, table, readRow(db, table, key));
         if (deleteRow(db, table, key)) announce(KINDS[table], threadId, key.length === 1 ? key[0]! : null);
+        parents.clear();
         db.run('DELETE FROM sync_outbox WHERE tbl = ?1 AND key = ?2', [table, k]);
         continue;
       }
@@ -594,7 +608,7 @@ export function applyPulledRows(db: SqlDriver, index: SessionIndex, changes: Pul
         announce('goal', String(key[0]), row['goal_id'] as string);
         continue;
       }
-      if (!parentsExist(db, table, row)) continue;
+      if (!parentsExist(db, table, row, parents)) continue;
       const exists = table === 'threads' && readRow(db, table, key) !== null;
       upsertRow(db, table, row, exists ? ['current_leaf_id'] : []);
       const threadId = threadOfRow(db, table, row);
@@ -791,6 +805,7 @@ export function servePushRows(
   });
   let applied = 0;
   let skipped = 0;
+  const parents = new Set<string>();
   for (const c of checked) {
     const log = db.all('SELECT deleted FROM sync_log WHERE tbl = ?1 AND key = ?2', [c.table, c.keyText])[0];
     if (log && Number(log['deleted']) === 1) {
@@ -806,20 +821,21 @@ export function servePushRows(
       if (!sameEntry(index.get(c.entry.threadId), c.entry)) index.append(c.entry);
     } else if (c.row === null) {
       deleteRow(db, c.table, c.key);
+      parents.clear();
     } else {
-      if (!parentsExist(db, c.table, c.row)) {
+      if (!parentsExist(db, c.table, c.row, parents)) {
         skipped++;
         continue;
       }
-      const current = readRow(db, c.table, c.key);
-      if (c.table === 'thread_goals' && c.add && current && current['goal_id'] === c.row['goal_id']) {
+      const current = c.table === 'thread_goals' && c.add ? readRow(db, c.table, c.key) : null;
+      if (c.add && current && current['goal_id'] === c.row['goal_id']) {
         const row = { ...c.row };
         for (const col of COUNTERS) row[col] = Number(current[col] ?? 0) + c.add[col];
         upsertRow(db, c.table, row);
       } else upsertRow(db, c.table, c.row);
     }
-    db.run('DELETE FROM sync_log WHERE tbl = ?1 AND key = ?2', [c.table, c.keyText]);
-    db.run('INSERT INTO sync_log(tbl, key, deleted, device) VALUES (?1, ?2, ?3, ?4)', [c.table, c.keyText, c.row === null && !c.entry ? 1 : 0, device]);
+    // REPLACE drops the row's old entry and logs it again under a new seq.
+    db.run('INSERT OR REPLACE INTO sync_log(tbl, key, deleted, device) VALUES (?1, ?2, ?3, ?4)', [c.table, c.keyText, c.row === null && !c.entry ? 1 : 0, device]);
     applied++;
   }
   db.run('UPDATE sync_devices SET last_push = ?2 WHERE device = ?1', [device, push as number]);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../src/core.js';
+import type { StoreChange } from '../../src/core/changes.js';
+import { watchBranch, watchThreads, type LiveHost } from '../../src/core/live.js';
 import { openStateStore, StoreError } from '../../src/index.js';
-import { probeRefusal, RETRY_FIRST_MS, RETRY_MAX_MS, retryDelay, syncProbeUrl, syncSocketUrl } from '../../worker/sync.js';
+import { probeRefusal, RETRY_FIRST_MS, RETRY_MAX_MS, retryDelay, syncProbeUrl, syncSocketUrl } from '../../worker/sync-connection.js';
 
 /** The StoreError an openStateStore call is refused with (the options are checked before any worker starts). */
 async function refusal(options: Parameters<typeof openStateStore>[0]): Promise<StoreError> {
@@ -93,5 +96,38 @@ describe('reconnect backoff', () => {
       expect(delay).toBeGreaterThanOrEqual(1000);
       expect(delay).toBeLessThanOrEqual(2000);
     }
+  });
+});
+
+describe('sync notices and the live queries', () => {
+  /** A host for the core's live queries over a memory store, whose change feed the test can also post to. */
+  async function liveHost() {
+    const store = await createMemoryStore();
+    const listeners = new Set<(change: StoreChange) => void>();
+    const reads = { branch: 0, threads: 0 };
+    const host: LiveHost = {
+      getBranch: (id, options) => (reads.branch++, store.getBranch(id, options)),
+      listThreads: (filters) => (reads.threads++, store.listThreads(filters)),
+      onChange: (listener) => (listeners.add(listener), () => listeners.delete(listener)),
+      schedule: (fn) => queueMicrotask(fn),
+    };
+    const post = async (change: StoreChange) => {
+      for (const l of listeners) l(change);
+      await new Promise((r) => setTimeout(r, 0));
+    };
+    return { store, host, reads, post };
+  }
+  const syncNotice: StoreChange = { kind: 'sync', method: null, threadId: null, id: null, sync: { state: 'syncing', pending: 3, lastError: null, cursor: 7 } };
+
+  it('a sync notice re-runs neither watchBranch nor watchThreads; a pulled message does', async () => {
+    const { store, host, reads, post } = await liveHost();
+    const thread = store.createThread({ title: 't' });
+    const stops = [watchBranch(host, thread.id, () => {}), watchThreads(host, {}, () => {})];
+    await post(syncNotice);
+    expect(reads).toEqual({ branch: 1, threads: 1 });
+    // A change pulled from another device: method null, like the core's applyPulled gives.
+    await post({ kind: 'message', method: null, threadId: thread.id, id: 1 });
+    expect(reads).toEqual({ branch: 2, threads: 2 });
+    for (const stop of stops) stop();
   });
 });

@@ -50,6 +50,17 @@ function sync(server: MemoryStore, store: MemoryStore, options: { loseAcks?: boo
   return { pushed, pulled };
 }
 
+/** Only the pull half of a session: what a device does when a poke arrives while it has unpushed changes. */
+function pullOnly(server: MemoryStore, store: MemoryStore): void {
+  const id = store.enableSync();
+  store.syncWelcome(server.serveHello({ type: 'hello', protocol: SYNC_PROTOCOL, ...id }));
+  for (;;) {
+    const page = server.servePull(store.syncStatus().cursor, 500, id.device);
+    store.applyPulled(page.changes, page.cursor);
+    if (!page.more) break;
+  }
+}
+
 /** Sync every device until nothing moves (two rounds: the last device's push reaches the first). */
 function settle(server: MemoryStore, ...devices: MemoryStore[]): void {
   for (let round = 0; round < 2; round++) for (const d of devices) sync(server, d);
@@ -132,6 +143,10 @@ describe('sync between devices and their server (core, in-process)', () => {
     a.recordThreadGoalContinuation('t', 5);
     b.recordThreadGoalUsage('t', 30, 3, 5);
     b.recordThreadGoalUsage('t', 7, 0, 5);
+    sync(server, b);
+    // A pulls B's totals while its own usage is still unpushed: it shows both.
+    pullOnly(server, a);
+    expect(a.getThreadGoal('t')).toMatchObject({ tokensUsed: 137, timeUsedSeconds: 13, continuationCount: 1 });
     // A's push is applied but its ack never arrives; the next session resends it.
     sync(server, a, { loseAcks: true });
     a.recordThreadGoalUsage('t', 1, 1, 5);
@@ -354,5 +369,28 @@ describe('sync between devices and their server (core, in-process)', () => {
     sync(server, b, { limits });
     expect(b.listThreadMessages('t').length).toBe(30);
     expect(await dump(b)).toEqual(await dump(a));
+  });
+
+  it('keys with quotes, backslashes, control characters and non-ASCII text match between the triggers and the code', async () => {
+    const server = await createMemoryStore();
+    const a = await device();
+    const b = await device();
+    const ids = ['q"uote\\back/slash', 'tab\there', 'été 漢字 😀'];
+    for (const id of ids) {
+      a.upsertThread(thread(id));
+      a.saveCheckpoint(id, `cp ${id}`, { id });
+    }
+    settle(server, a, b);
+    for (const id of ids) b.saveCheckpoint(id, `cp ${id}`, { id, edited: true });
+    // A's own pending edit of one of them is kept over the pulled one until it is pushed.
+    a.saveCheckpoint(ids[0]!, `cp ${ids[0]}`, { mine: true });
+    sync(server, b);
+    pullOnly(server, a);
+    expect(a.loadCheckpoint(ids[0]!, `cp ${ids[0]}`)?.state).toEqual({ mine: true });
+    expect(a.loadCheckpoint(ids[1]!, `cp ${ids[1]}`)?.state).toEqual({ id: ids[1], edited: true });
+    settle(server, a, b);
+    expect(await dump(a)).toEqual(await dump(b));
+    expect(a.syncStatus().pending).toBe(0);
+    expect(b.loadCheckpoint(ids[2]!, `cp ${ids[2]}`)?.state).toEqual({ id: ids[2], edited: true });
   });
 });
