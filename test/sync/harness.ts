@@ -46,8 +46,14 @@ export const SYNC_TOKENS: Record<string, string> = Object.fromEntries([...SYNC_S
 
 /** The local sync server: started, stopped (the workerd process ends) and started again on the same persistence directory. */
 export class SyncServer {
-  readonly dir = mkdtempSync(join(tmpdir(), 'ass-sync-server-'));
   readonly port = PORTS.syncServer;
+  #dir: string | null = null;
+
+  /** The server's directory (its persistence under `state/`), made at the first start and kept across restarts. */
+  get dir(): string {
+    this.#dir ??= mkdtempSync(join(tmpdir(), 'ass-sync-server-'));
+    return this.#dir;
+  }
   #worker: Worker | null = null;
 
   /** The store's URL on the router, as a page gives it to openStateStore's `sync.url`. */
@@ -83,7 +89,8 @@ export class SyncServer {
   /** Stops the server for good and removes its directory. */
   async dispose(): Promise<void> {
     await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
+    this.#dir = null;
   }
 
   /** A request to the running server. */
