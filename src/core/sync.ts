@@ -164,6 +164,21 @@ export function checkedDevice(device: unknown, field = 'device'): string {
   return device;
 }
 
+/** The bytes of a string in UTF-8, as a socket sends it. */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 const bad = (message: string, field: string) => new StoreError('INVALID_ARGUMENT', message, { details: { field } });
 
 // --- reading rows --------------------------------------------------------------------------------
@@ -399,21 +414,28 @@ export function nextPushBatch(db: SqlDriver, index: SessionIndex, limits: SyncLi
   if (!d) return null;
   const sent = outboxRows(db, 'sent_push = ?1', [d.push], 1_000_000);
   if (sent.length > 0) return { type: 'push', push: d.push, changes: sent.map((r) => JSON.parse(r.sentJson!) as PushedChange) };
-  const candidates = outboxRows(db, 'sent_push IS NULL', [], Math.max(1, Math.floor(limits.maxChanges)));
-  if (candidates.length === 0) return null;
   const push = d.push + 1;
   const changes: PushedChange[] = [];
+  const max = Math.max(1, Math.floor(limits.maxChanges));
   // Leave room for the frame's own fields.
   let bytes = 64;
-  for (const r of candidates) {
-    const change = pushedChange(db, index, r);
-    const json = JSON.stringify(change);
-    // A row too big for the server stays here, reported by syncStatus, rather than blocking the rest.
-    if (json.length > limits.maxChangeBytes) continue;
-    if (changes.length > 0 && bytes + json.length + 1 > limits.maxFrameBytes) break;
-    bytes += json.length + 1;
-    changes.push(change);
-    db.run('UPDATE sync_outbox SET sent_push = ?1, sent_version = version, sent_json = ?2 WHERE seq = ?3', [push, json, r.seq]);
+  let after = 0;
+  // Rows too big for the server stay in the outbox (counted in pending) and are stepped over, so
+  // that they never hold back the rows behind them.
+  scan: for (;;) {
+    const candidates = outboxRows(db, 'sent_push IS NULL AND seq > ?1', [after], max);
+    if (candidates.length === 0) break;
+    for (const r of candidates) {
+      after = r.seq;
+      const change = pushedChange(db, index, r);
+      const json = JSON.stringify(change);
+      const size = utf8Length(json);
+      if (size > limits.maxChangeBytes) continue;
+      if (changes.length >= max || (changes.length > 0 && bytes + size + 1 > limits.maxFrameBytes)) break scan;
+      bytes += size + 1;
+      changes.push(change);
+      db.run('UPDATE sync_outbox SET sent_push = ?1, sent_version = version, sent_json = ?2 WHERE seq = ?3', [push, json, r.seq]);
+    }
   }
   if (changes.length === 0) return null;
   // A reset row's image carries its usage so far: what is recorded after it is a delta again.
@@ -777,7 +799,7 @@ export function servePushRows(
     if (typeof raw !== 'object' || raw === null) throw bad(`${field} must be an object`, field);
     let size: number;
     try {
-      size = JSON.stringify(raw).length;
+      size = utf8Length(JSON.stringify(raw));
     } catch {
       throw bad(`${field} must be plain JSON data`, field);
     }
@@ -894,7 +916,7 @@ export function servePullRows(
     if (!(device !== undefined && e['device'] === device && table !== 'thread_goals')) {
       const before = changes.length;
       add(Number(e['seq']), table, String(e['key']), Number(e['deleted']) === 1);
-      const size = changes.slice(before).reduce((n, c) => n + JSON.stringify(c).length + 1, 0);
+      const size = changes.slice(before).reduce((n, c) => n + utf8Length(JSON.stringify(c)) + 1, 0);
       if (before > 0 && bytes + size > maxBytes) {
         // This entry starts the next page.
         changes.length = before;

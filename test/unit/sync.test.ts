@@ -42,7 +42,7 @@ function sync(server: MemoryStore, store: MemoryStore, options: { loseAcks?: boo
   let pulled = 0;
   for (;;) {
     const page = server.servePull(store.syncStatus().cursor, options.pageSize ?? 500, id.device, limits);
-    expect(JSON.stringify({ type: 'changes', ...page }).length).toBeLessThanOrEqual(limits.maxFrameBytes);
+    expect(Buffer.byteLength(JSON.stringify({ type: 'changes', ...page }))).toBeLessThanOrEqual(limits.maxFrameBytes);
     store.applyPulled(page.changes, page.cursor);
     pulled += page.changes.length;
     if (!page.more) break;
@@ -353,13 +353,14 @@ describe('sync between devices and their server (core, in-process)', () => {
     const server = await createMemoryStore();
     const a = await device();
     a.upsertThread(thread('t'));
-    for (let i = 0; i < 30; i++) a.appendMessage('t', 'user', `${i} ${'x'.repeat(100_000)}`);
+    // Three bytes per character on the wire: frames are measured in UTF-8 bytes, not characters.
+    for (let i = 0; i < 30; i++) a.appendMessage('t', 'user', `${i} ${'漢'.repeat(40_000)}`);
     const limits = { ...DEFAULT_SYNC_LIMITS, maxFrameBytes: 400_000 };
     const id = a.enableSync();
     a.syncWelcome(server.serveHello({ type: 'hello', protocol: SYNC_PROTOCOL, ...id }, limits));
     let batches = 0;
     for (let batch = a.nextPush(limits); batch; batch = a.nextPush(limits)) {
-      expect(JSON.stringify(batch).length).toBeLessThanOrEqual(limits.maxFrameBytes);
+      expect(Buffer.byteLength(JSON.stringify(batch))).toBeLessThanOrEqual(limits.maxFrameBytes);
       server.servePush(id.device, batch.push, batch.changes, limits);
       a.acknowledgePush(batch.push);
       batches++;
@@ -392,5 +393,17 @@ describe('sync between devices and their server (core, in-process)', () => {
     expect(await dump(a)).toEqual(await dump(b));
     expect(a.syncStatus().pending).toBe(0);
     expect(b.loadCheckpoint(ids[2]!, `cp ${ids[2]}`)?.state).toEqual({ id: ids[2], edited: true });
+  });
+
+  it('a row over the change limit stays in the outbox and does not hold back the rows behind it', async () => {
+    const server = await createMemoryStore();
+    const a = await device();
+    a.upsertThread(thread('t'));
+    a.appendMessage('t', 'user', 'x'.repeat(3000));
+    for (let i = 0; i < 10; i++) a.appendMessage('t', 'user', `small ${i}`);
+    const limits = { ...DEFAULT_SYNC_LIMITS, maxChanges: 4, maxChangeBytes: 2000 };
+    sync(server, a, { limits });
+    expect(server.listThreadMessages('t').map((m) => m.content)).toEqual(Array.from({ length: 10 }, (_, i) => `small ${i}`));
+    expect(a.syncStatus().pending).toBe(1);
   });
 });
