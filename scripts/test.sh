@@ -4,7 +4,8 @@
 #   1. Debian's `chromium` (unless CHROMIUM_PATH is set) and `sqlite3` CLI, if missing (apt-get;
 #      sudo when not root);
 #   2. `npm ci`, if node_modules is missing or older than package-lock.json;
-#   3. typecheck, build, unit tests in Node, edge tests in workerd, browser tests in Chromium.
+#   3. typecheck, build, unit tests in Node, edge tests in workerd, browser tests in Chromium, then the
+#      sync scenarios (Chromium devices against a local workerd sync server).
 # Sourcing this file defines the functions without running anything (to try one in isolation).
 set -euo pipefail
 
@@ -64,7 +65,7 @@ deps_stale() {
 # The suites, in the order that fails fastest.
 run_suites() {
   local step
-  for step in typecheck build test:unit test:edge test:e2e; do
+  for step in typecheck build test:unit test:edge test:e2e test:sync; do
     echo "== npm run $step"
     npm run "$step"
   done

@@ -15,6 +15,10 @@ export const PORTS = {
   demoDev: 5190 + offset,
   /** The round-trip test Worker under wrangler's local workerd (test/e2e/edge-roundtrip.spec.ts). */
   edgeRoundTrip: 4196 + offset,
+  /** The sync suite's server: the test sync Worker under wrangler's local workerd (test/sync/harness.ts). */
+  syncServer: 4197 + offset,
+  /** The sync server `npm run demo:sync` starts (wrangler dev), beside the demo's dev server. */
+  demoSyncServer: 5197 + offset,
   /** The benchmark page. */
   bench: 4200 + offset,
 };

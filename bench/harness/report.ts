@@ -3,6 +3,7 @@
  * curves and the memory points. Charts are inline SVG written here; nothing is loaded from elsewhere.
  */
 import type { CaseResult, Results, Stats, TargetResult } from './analyze.js';
+import type { SyncTiming } from './sync-timing.js';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -116,7 +117,7 @@ function loadLine(r: Results): string {
  * The targets as a Markdown table to paste into the README: one row per target with the measured
  * value, the figures behind it and pass/miss, and a line on when and under what load it ran.
  */
-export function renderTargetsMarkdown(r: Results): string {
+export function renderTargetsMarkdown(r: Results, sync: SyncTiming[] = []): string {
   const rows = r.targets.map((t) => `| ${t.group} | ${t.description} | ${t.goal} | ${fmt(t.value)} ${t.unit}${t.detail ? ` (${t.detail})` : ''} | ${verdictOf(t)} |`);
   return [
     `Run of ${String(r.meta['date'] ?? '').slice(0, 16).replace('T', ' ')} UTC${r.config.quick ? ' (quick run: sizes too small for the targets)' : ''}, commit ${String(r.meta['commit'])}` +
@@ -127,11 +128,21 @@ export function renderTargetsMarkdown(r: Results): string {
     '|---|---|---|---|---|',
     ...rows,
     '',
+    ...(sync.length > 0
+      ? [
+          'Measured by the sync suite (test/sync: Chromium devices against a local workerd sync server), no target:',
+          '',
+          '| measured | value | when, and the load |',
+          '|---|---|---|',
+          ...sync.map((t) => `| ${t.description} | ${fmt(t.value)} ${t.unit} | ${t.date.slice(0, 16).replace('T', ' ')} UTC, commit ${String(t.commit)}; ${t.detail} |`),
+          '',
+        ]
+      : []),
   ].join('\n');
 }
 
 /** The whole report as one HTML document. */
-export function renderReport(r: Results): string {
+export function renderReport(r: Results, sync: SyncTiming[] = []): string {
   const targets = r.targets
     .map((t) => {
       const verdict = `<td class="${t.pass === null ? 'na' : t.pass ? 'pass' : 'miss'}">${verdictOf(t)}</td>`;
@@ -158,6 +169,8 @@ idb = IndexedDB, one transaction per operation; dexie = Dexie 4 in the page (def
 Bars are ops/s on a log scale. Latencies are per operation; timers are coarsened to about ${fmt(Number(r.meta['timerResolutionMs']))} ms without cross-origin isolation, so mean (from batch time) is the precise figure.</p>
 <h2>Targets</h2><p>${esc(loadLine(r))}. Under contention a Node spin loop pinned to one core runs while the contention cases measure.</p>
 <table><tr><th>group</th><th>target</th><th>goal</th><th>measured</th><th>verdict</th></tr>${targets}</table>
+${sync.length > 0 ? `<h2>Sync</h2><p>Measured by the sync suite (test/sync: Chromium devices against a local workerd sync server); no target.</p>
+<table><tr><th>measured</th><th>value</th><th>when, and the load</th></tr>${sync.map((t) => `<tr><td>${esc(t.description)}</td><td>${fmt(t.value)} ${esc(t.unit)}</td><td>${esc(`${t.date.slice(0, 16).replace('T', ' ')} UTC, commit ${String(t.commit)}; ${t.detail}`)}</td></tr>`).join('')}</table>` : ''}
 ${scalingSection(r)}
 <h2>Cases</h2>${sections}
 <h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>

@@ -13,6 +13,7 @@ import { PORTS, url } from '../../test/ports.js';
 import { PHASES, type BenchConfig, type CaseRun, type MemoryPoint, type PhaseOutput } from '../app/types.js';
 import { analyzeCase, evaluateTargets, type Results } from './analyze.js';
 import { renderReport, renderTargetsMarkdown } from './report.js';
+import { readSyncTimings } from './sync-timing.js';
 
 /** The bench app's preview server (bench/vite.config.ts). */
 export const BENCH_URL = `${url(PORTS.bench)}/`;
@@ -187,8 +188,10 @@ export async function runBench(options: RunOptions): Promise<Results> {
     writeFileSync(join(outDir, `${results.meta['date']!.toString().slice(0, 10)}.json`), json);
     writeFileSync(join(outDir, 'latest.json'), json);
     const html = join(outDir, 'report.html');
-    writeFileSync(html, renderReport(results));
-    writeFileSync(join(outDir, 'targets.md'), renderTargetsMarkdown(results));
+    // The sync suite's timings recorded beside the results (bench/results/sync.json), shown with them.
+    const sync = readSyncTimings(outDir);
+    writeFileSync(html, renderReport(results, sync));
+    writeFileSync(join(outDir, 'targets.md'), renderTargetsMarkdown(results, sync));
     const shot = await context.newPage();
     await shot.setViewportSize({ width: 1060, height: 900 });
     await shot.goto(pathToFileURL(html).href);

@@ -13,6 +13,7 @@ import { jobsPanel } from './jobs-panel.js';
 import { memoryPanel } from './memory-panel.js';
 import { followSideChanges } from './side-changes.js';
 import { storagePanel } from './storage-panel.js';
+import { followSync, syncTargetFromPage } from './sync-badge.js';
 import { threadsPanel } from './threads-panel.js';
 import { toolsPanel } from './tools-panel.js';
 
@@ -23,9 +24,10 @@ declare global {
   }
 }
 
-// `?store=<name>` picks the store, so that several independent demos (or tests) share an origin.
-function storeNameFromUrl(): string {
-  return new URLSearchParams(location.search).get('store') || 'demo';
+// `?store=<name>` picks the store, so that several independent demos (or tests) share an origin. A synced
+// demo defaults to a store of its own, so that syncing never takes in the local-only demo's threads.
+function storeNameFromUrl(synced: boolean): string {
+  return new URLSearchParams(location.search).get('store') || (synced ? 'demo-sync' : 'demo');
 }
 
 function threadFromHash(): string | null {
@@ -36,12 +38,13 @@ function threadFromHash(): string | null {
 async function start(): Promise<void> {
   const root = document.getElementById('root')!;
   const toasts = document.getElementById('toasts')!;
-  const name = storeNameFromUrl();
-  document.getElementById('store-name')!.textContent = `store “${name}”`;
+  const sync = syncTargetFromPage();
+  const name = storeNameFromUrl(sync !== null);
+  document.getElementById('store-name')!.textContent = `store “${name}”${sync ? `, synced with ${sync.url}` : ''}`;
 
   let store: StateStoreClient;
   try {
-    store = await openStateStore({ name });
+    store = await openStateStore(sync ? { name, sync: { url: sync.url, getToken: async () => sync.token } } : { name });
   } catch (error) {
     reportError(toasts, error);
     root.replaceChildren(h('p', { class: 'loading', text: 'The store could not be opened; see the message above.' }));
@@ -72,6 +75,7 @@ async function start(): Promise<void> {
 
   await app.changed('selection', 'jobs', 'storage');
   followSideChanges(app);
+  if (sync) await followSync(store, document.getElementById('sync-badge')!);
   root.removeAttribute('aria-busy');
   document.body.dataset['ready'] = 'true';
 }
