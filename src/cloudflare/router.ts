@@ -48,6 +48,14 @@ export interface StoreRouterOptions<Env = unknown> {
   maxCallBytes?: number;
   /** The largest file an import takes, in bytes. Default 32 MiB (33554432): the object holds it twice in memory while it checks it. */
   maxImportBytes?: number;
+  /**
+   * The page origins allowed to call from another origin (CORS): a list of exact origins
+   * (`https://app.example.com`) or a function. Such a request gets `Access-Control-Allow-Origin`, and
+   * its preflight (OPTIONS) is answered before `authorize`, since a preflight carries no credentials.
+   * A synced page served from another origin needs it, or a refused token looks like a network
+   * failure. Default: none (same-origin only).
+   */
+  allowedOrigins?: readonly string[] | ((origin: string) => boolean);
 }
 
 /** Default size limits of handleStoreRequest's bodies. */
@@ -266,6 +274,31 @@ async function send(stub: CallableStub, method: string, args: unknown[]): Promis
  * };
  */
 export async function handleStoreRequest<Env>(request: Request, env: Env, options: StoreRouterOptions<Env>): Promise<Response> {
+  const origin = request.headers.get('origin');
+  const allowed = options?.allowedOrigins;
+  const cors = origin !== null && allowed !== undefined && (typeof allowed === 'function' ? allowed(origin) : allowed.includes(origin)) ? origin : null;
+  if (cors !== null && request.method === 'OPTIONS') {
+    return new Response(null, {
+      status: 204,
+      headers: {
+        'access-control-allow-origin': cors,
+        'access-control-allow-methods': 'GET, POST, PUT',
+        'access-control-allow-headers': 'authorization, content-type',
+        'access-control-max-age': '600',
+        vary: 'origin',
+      },
+    });
+  }
+  const response = await routeStoreRequest(request, env, options);
+  // A WebSocket's 101 needs no CORS and cannot be copied.
+  if (cors === null || response.status === 101) return response;
+  const headers = new Headers(response.headers);
+  headers.set('access-control-allow-origin', cors);
+  headers.append('vary', 'origin');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+async function routeStoreRequest<Env>(request: Request, env: Env, options: StoreRouterOptions<Env>): Promise<Response> {
   const prefix = (options?.prefix ?? '/stores').replace(/\/+$/, '');
   const binding = options?.binding ?? 'STORES';
   const maxCallBytes = options?.maxCallBytes ?? ROUTER_LIMITS.maxCallBytes;

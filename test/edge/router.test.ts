@@ -174,3 +174,34 @@ describe('input checked before it reaches a store', () => {
     expect((await handleStoreRequest(request('/elsewhere', { token: aliceToken }), env, options)).status).toBe(404);
   });
 });
+
+describe('cross-origin pages (allowedOrigins)', () => {
+  const page = 'https://app.example.org';
+
+  it('answers an allowed origin’s preflight before authorize, and marks its answers, refusals included', async () => {
+    const { alice, aliceToken, options } = users();
+    const withCors = { ...options, allowedOrigins: [page] };
+    const preflight = await handleStoreRequest(request(`/stores/${alice}/sync`, { method: 'OPTIONS', headers: { origin: page } }), env, withCors);
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(page);
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+    const probe = await handleStoreRequest(request(`/stores/${alice}/sync`, { headers: { origin: page }, token: aliceToken }), env, withCors);
+    expect(probe.status).toBe(204);
+    expect(probe.headers.get('access-control-allow-origin')).toBe(page);
+    // A refused token must be readable by the page too, or it looks like a network failure.
+    const refused = await handleStoreRequest(request(`/stores/${alice}/sync`, { headers: { origin: page }, token: 'wrong' }), env, withCors);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe(page);
+  });
+
+  it('gives another origin, or a router without the option, no CORS headers', async () => {
+    const { alice, aliceToken, options } = users();
+    const other = await handleStoreRequest(request(`/stores/${alice}/sync`, { headers: { origin: 'https://evil.example' }, token: aliceToken }), env, { ...options, allowedOrigins: [page] });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await handleStoreRequest(request(`/stores/${alice}/sync`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } }), env, { ...options, allowedOrigins: (o) => o === page });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    expect(preflight.status).toBe(401);
+    const none = await handleStoreRequest(request(`/stores/${alice}/sync`, { headers: { origin: page }, token: aliceToken }), env, options);
+    expect(none.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
