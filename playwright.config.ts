@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { PORTS, url } from './test/ports.js';
+import { PORTS, previewServer, url } from './test/ports.js';
 
 /**
  * Browser tests in Debian's Chromium (never a downloaded one): CHROMIUM_PATH or /usr/bin/chromium.
@@ -36,12 +36,7 @@ export default defineConfig({
     trace: 'off',
   },
   webServer: [
-    {
-      command: 'npx vite build --config test/e2e/vite.config.ts --logLevel warn && npx vite preview --config test/e2e/vite.config.ts',
-      url: url(PORTS.e2ePreview),
-      reuseExistingServer: !process.env['CI'],
-      timeout: 120_000,
-    },
+    previewServer('test/e2e/vite.config.ts', PORTS.e2ePreview),
     {
       command: 'npx vite --config test/e2e/vite.config.ts',
       url: url(PORTS.e2eDev),
@@ -51,18 +46,8 @@ export default defineConfig({
     ...(skipApps
       ? []
       : [
-        {
-          command: 'npx vite build --config demo/vite.config.ts --logLevel warn && npx vite preview --config demo/vite.config.ts',
-          url: url(PORTS.demoPreview),
-          reuseExistingServer: !process.env['CI'],
-          timeout: 120_000,
-        },
-        {
-          command: 'npx vite build --config bench/vite.config.ts --logLevel warn && npx vite preview --config bench/vite.config.ts',
-          url: url(PORTS.bench),
-          reuseExistingServer: !process.env['CI'],
-          timeout: 120_000,
-        },
+        previewServer('demo/vite.config.ts', PORTS.demoPreview),
+        previewServer('bench/vite.config.ts', PORTS.bench),
         ]),
   ],
 });

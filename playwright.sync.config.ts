@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { PORTS, url } from './test/ports.js';
+import { PORTS, previewServer, url } from './test/ports.js';
 
 /**
  * `npm run test:sync`: the sync scenarios of issue 15 (test/sync). Each test starts Chromium "devices"
@@ -22,17 +22,7 @@ export default defineConfig({
     trace: 'off',
   },
   webServer: [
-    {
-      command: 'npx vite build --config test/e2e/vite.config.ts --logLevel warn && npx vite preview --config test/e2e/vite.config.ts',
-      url: url(PORTS.e2ePreview),
-      reuseExistingServer: !process.env['CI'],
-      timeout: 120_000,
-    },
-    {
-      command: 'npx vite build --config demo/vite.config.ts --logLevel warn && npx vite preview --config demo/vite.config.ts',
-      url: url(PORTS.demoPreview),
-      reuseExistingServer: !process.env['CI'],
-      timeout: 120_000,
-    },
+    previewServer('test/e2e/vite.config.ts', PORTS.e2ePreview),
+    previewServer('demo/vite.config.ts', PORTS.demoPreview),
   ],
 });

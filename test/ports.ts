@@ -25,3 +25,13 @@ export const PORTS = {
 
 /** http://localhost:<port> */
 export const url = (port: number): string => `http://localhost:${port}`;
+
+/** A Playwright web server: `vite build` then `vite preview` of one app's config, on its port. */
+export function previewServer(config: string, port: number) {
+  return {
+    command: `npx vite build --config ${config} --logLevel warn && npx vite preview --config ${config}`,
+    url: url(port),
+    reuseExistingServer: !process.env['CI'],
+    timeout: 120_000,
+  };
+}
