@@ -114,14 +114,14 @@ export class Leader implements LeaderApi {
   /** The sync engine's way into the store: the core's sync methods in the group commit, and the changes channel. */
   private syncHost(): SyncHost {
     const core: SyncCore = this.store;
-    const db = this.opened.driver;
     const closing = () => new StoreError('CLOSED', 'sync: the leading tab is closing');
     return {
       write: <T>(run: (core: SyncCore) => T, notices?: (result: T) => StoreChange[]): Promise<T> => {
         if (this.closed) return Promise.reject(closing());
         let result: T;
-        // Pulled changes are published like a page's: after their commit, on the same channel.
-        return this.commits.submit(() => (result = atomically(db, () => run(core))), notices && (() => this.pending.push(...notices(result))));
+        // Each core sync method is atomic itself. Pulled changes are published like a page's: after
+        // their commit, on the same channel.
+        return this.commits.submit(() => (result = run(core)), notices && (() => this.pending.push(...notices(result))));
       },
       read: <T>(run: (core: SyncCore) => T): Promise<T> => (this.closed ? Promise.reject(closing()) : this.commits.read(() => run(core))),
       announce: (state) => {

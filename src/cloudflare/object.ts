@@ -3,6 +3,7 @@ import type { StoreChange } from '../core/changes.js';
 import { StoreError } from '../core/errors.js';
 import { isServed, operation, type ServedMethod } from '../core/operations.js';
 import { StateStore } from '../core/store.js';
+import { utf8Length } from '../core/sync.js';
 import { DEFAULT_SYNC_LIMITS, type ServerFrame, type SyncLimits } from '../core/sync-protocol.js';
 import type { StoreInfo } from '../core/types.js';
 import { durableObjectDriver, durableObjectTextFile, EDGE_CAPABILITIES } from './driver.js';
@@ -229,7 +230,7 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
         try {
           const welcome = this.#write((store) => store.serveHello(received, limits));
           ws.serializeAttachment({ device: String(received['device']) } satisfies SocketState);
-          send(ws, { ...welcome, type: 'welcome', limits });
+          send(ws, welcome);
         } catch (error) {
           send(ws, errorFrame(error));
           ws.close(1008, 'hello refused');
@@ -308,9 +309,8 @@ function errorFrame(error: unknown, push?: number): ServerFrame {
 /** A text frame of JSON with a string `type`, within the frame limit; anything else is INVALID_ARGUMENT. */
 function parseFrame(message: string | ArrayBuffer, limits: SyncLimits): ReceivedFrame {
   if (typeof message !== 'string') throw new StoreError('INVALID_ARGUMENT', 'sync frames are JSON text; a binary frame was sent', { details: { field: 'frame' } });
-  // A UTF-8 byte count only when the character count leaves it in doubt (a character is 1 to 3 bytes).
-  const bytes = message.length * 3 <= limits.maxFrameBytes || message.length > limits.maxFrameBytes ? message.length : new TextEncoder().encode(message).byteLength;
-  if (bytes > limits.maxFrameBytes) {
+  // Counting UTF-8 bytes only when the character count leaves it in doubt (a character is 1 to 3 bytes).
+  if (message.length > limits.maxFrameBytes || (message.length * 3 > limits.maxFrameBytes && utf8Length(message) > limits.maxFrameBytes)) {
     throw new StoreError('INVALID_ARGUMENT', `the frame is over the limit of ${limits.maxFrameBytes} bytes`, { details: { field: 'frame', limitBytes: limits.maxFrameBytes } });
   }
   let parsed: unknown;

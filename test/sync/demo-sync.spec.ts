@@ -75,11 +75,16 @@ test('the sync demo: the badge shows the state and pending count, and one conver
   await expect(badgeA).not.toHaveAttribute('data-pending', '0');
   expect(Number(await badgeA.getAttribute('data-pending'))).toBeGreaterThan(0);
   await expect(badgeA).toContainText('offline · ');
+  // For a person to look at: the badge offline with its pending count (test-results, not committed).
+  await a.screenshot({ path: 'test-results/sync-artifacts/demo-sync-a-offline.png' });
   await expect(messages(b)).toHaveCount(4);
   await deviceA.setOffline(false);
   await expect(badgeA).toHaveText('synced · 0 pending', { timeout: 30_000 });
   await expect(messages(b).and(b.locator('.role-user')).filter({ hasText: 'Written on A while offline' })).toHaveCount(1, { timeout: 10_000 });
   await expect(messages(b)).toHaveCount(6, { timeout: 10_000 });
+
+  await a.screenshot({ path: 'test-results/sync-artifacts/demo-sync-a.png' });
+  await b.screenshot({ path: 'test-results/sync-artifacts/demo-sync-b.png' });
 
   // The server holds the one conversation, each message once.
   const dump = await server.dump(remote);
