@@ -197,6 +197,7 @@ function sessionRow(index: SessionIndex, threadId: string): WireRow | null {
 }
 
 function sessionEntry(row: WireRow): SessionIndexEntry {
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) throw bad('a session_index row must be an object or null', 'row');
   const name = row['thread_name'];
   const path = row['rollout_path'];
   const updated = row['updated_at'];
@@ -603,9 +604,10 @@ export function applyPulledRows(db: SqlDriver, index: SessionIndex, changes: Pul
       const k = keyText(db, key);
       const pending = pendingOf(table, k);
       if (table === 'session_index') {
-        if (c.row === null || pending) continue;
+        if (c.row === null) continue;
         const entry = sessionEntry(c.row);
         if (entry.threadId !== key[0]) throw bad(`changes[${i}].row.thread_id does not match the key`, `changes[${i}]`);
+        if (pending) continue;
         if (!sameEntry(index.get(entry.threadId), entry)) index.append(entry);
         announce('sessionIndex', entry.threadId, entry.threadId);
         continue;

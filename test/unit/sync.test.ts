@@ -409,4 +409,21 @@ describe('sync between devices and their server (core, in-process)', () => {
     expect(server.listThreadMessages('t').map((m) => m.content)).toEqual(Array.from({ length: 10 }, (_, i) => `small ${i}`));
     expect(a.syncStatus().pending).toBe(1);
   });
+
+  it('a device refuses garbage pulled rows with INVALID_ARGUMENT and applies nothing of the page', async () => {
+    const b = await device();
+    b.upsertThread(thread('t'));
+    const before = await dump(b);
+    const pages: unknown[] = [
+      [{ seq: 1, table: 'session_index', key: ['t'], row: undefined }],
+      [{ seq: 1, table: 'session_index', key: ['t'], row: 'a string' }],
+      [{ seq: 1, table: 'threads', key: ['t'], row: [1, 2] }],
+      [{ seq: 1, table: 'jobs', key: ['j'], row: { id: 'j', name: 'n', status: 'queued', created_at: 1, updated_at: 1 } }, { seq: 2, table: 'nope', key: ['x'], row: null }],
+    ];
+    for (const page of pages) {
+      expect(() => b.applyPulled(page as never, 5), JSON.stringify(page)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+    expect(await dump(b)).toEqual(before);
+    expect(b.syncStatus().cursor).toBe(0);
+  });
 });
