@@ -1,7 +1,7 @@
 import type { SqlDriver } from '../driver/port.js';
 import { getMessageRow } from './messages.js';
 import { operation, type StoreMethod } from './operations.js';
-import type { SyncState } from './sync-protocol.js';
+import type { SyncState } from './types.js';
 
 /**
  * What kind of record a change touched; `graphCheckpoint` is a LangGraph checkpoint or its writes;

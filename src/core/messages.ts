@@ -2,7 +2,7 @@ import type { SqlDriver, SqlRow, SqlValue } from '../driver/port.js';
 import { StoreError } from './errors.js';
 import { num, numOrNull, str } from './rows.js';
 import type { SessionIndex } from './session-index.js';
-import { NEXT_MESSAGE_ID_SQL } from './sync.js';
+import { NEXT_MESSAGE_ID_SQL } from './message-ids.js';
 import { nameUntitledThread } from './titles.js';
 import type { MessageRecord } from './types.js';
 import * as v from './validate.js';

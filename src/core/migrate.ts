@@ -4,7 +4,7 @@ import { additiveMigrations, branchWalkMigration } from './additive-migrations.j
 import { graphCheckpointsMigration } from './graph-checkpoints.js';
 import { requestLogMigration } from './request-log.js';
 import { seedMigrations } from './seed-migrations.js';
-import { syncMigration } from './sync.js';
+import { messageIdBlockMigration } from './message-ids.js';
 
 /** One schema step: the SQL that takes the database from `version - 1` to `version`. */
 export interface Migration {
@@ -17,7 +17,7 @@ export interface Migration {
  * Every migration this code knows, in order. 1–4 are the Rust store's; ours start at 5 and are
  * additive only (new tables, indexes, triggers), so the seed's own SQL keeps working on our files.
  */
-export const migrations: readonly Migration[] = [...seedMigrations, ...additiveMigrations, requestLogMigration, graphCheckpointsMigration, branchWalkMigration, syncMigration];
+export const migrations: readonly Migration[] = [...seedMigrations, ...additiveMigrations, requestLogMigration, graphCheckpointsMigration, branchWalkMigration, messageIdBlockMigration];
 
 /** The user_version this code writes. */
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -155,6 +155,8 @@ export const OPERATIONS = {
   servePush: { mode: 'internal' },
   servePull: { mode: 'internal' },
   syncCursor: { mode: 'internal' },
+  // The layers above the core (sync) reach the store through this; never served.
+  layer: { mode: 'internal' },
   // Each host reports its own info(), built on the core's.
   info: { mode: 'internal' },
   close: { mode: 'internal' },

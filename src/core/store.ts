@@ -11,6 +11,7 @@ import { listMessagePage, listThreadPage } from './pages.js';
 import { pruneThreadRows, vacuumDatabase } from './retention.js';
 import { searchMessageRows } from './search.js';
 import { SessionIndex } from './session-index.js';
+import type { SqlDriver } from '../driver/port.js';
 import {
   acknowledgePushRows,
   adoptWelcome,
@@ -43,6 +44,25 @@ import type { StateStoreOptions } from './seed-store.js';
 export type { StateStoreOptions } from './seed-store.js';
 
 /**
+ * What a layer above the core (sync, src/sync/) works with, so that the core needs nothing of it: the
+ * connection, the session index, the clock, the store's listeners, and a say in every import. Never
+ * served to a page.
+ */
+export interface StoreLayerPort {
+  readonly db: SqlDriver;
+  /** The session index; an import replaces it, so read it each time. */
+  readonly index: SessionIndex;
+  /** The store's clock, in Unix seconds. */
+  now(): number;
+  /** Tells the store's own subscribers of changes the layer made (rows pulled from another device). */
+  announce(changes: readonly StoreChange[]): void;
+  /** Runs `fn` as a store call named `name`: refused once closed, atomic, its failures StoreErrors. */
+  call<T>(name: string, fn: () => T): T;
+  /** Runs `fn` in every import, once the file's rows and session index are in; returns the function that stops it. */
+  onImport(fn: () => void): () => void;
+}
+
+/**
  * The conversation-state store: threads, branching message trees, checkpoints, jobs, goals and
  * tools, on any SQLite connection behind the SqlDriver port. Every operation is synchronous and
  * atomic; the browser client runs it in a worker and hands the page Promises. The seed's operations
@@ -59,6 +79,8 @@ export class StateStore extends GraphStore {
   readonly #listeners = new Set<(change: StoreChange) => void>();
   /** Streams that were open when an import replaced the database. */
   readonly #replacedStreams = new Set<number>();
+  /** What the layers above the core run inside an import (StoreLayerPort.onImport). */
+  readonly #importHooks = new Set<() => void>();
 
   static {
     // Every call that changes something announces it to this store's own subscribers (the live
@@ -329,9 +351,12 @@ export class StateStore extends GraphStore {
     return this.op('importDatabase', () => {
       const streaming = streamingIds(this.db);
       const result = importImage(this.db, bytes, options, (text) => {
+        const onAppend = this.index.onAppend;
         this.indexFile.replace(text);
         this.index = new SessionIndex(this.indexFile);
+        this.index.onAppend = onAppend;
         if (syncEnabled(this.db)) this.#captureSessionIndex();
+        for (const hook of [...this.#importHooks]) hook();
       });
       // Their writers are still writing to messages that are gone (or, by id, to someone else's).
       for (const id of streaming) this.#replacedStreams.add(id);
@@ -439,6 +464,26 @@ export class StateStore extends GraphStore {
   }
 
   // --- the store itself ------------------------------------------------------------------------
+
+  /** The port a layer above the core (sync) works through; see StoreLayerPort. Never served to a page. */
+  layer(): StoreLayerPort {
+    const store = this;
+    return {
+      db: this.db,
+      get index() {
+        return store.index;
+      },
+      now: () => this.now(),
+      announce: (changes) => {
+        for (const change of changes) this.#announce(change);
+      },
+      call: (name, fn) => this.write(name, () => undefined, fn),
+      onImport: (fn) => {
+        this.#importHooks.add(fn);
+        return () => void this.#importHooks.delete(fn);
+      },
+    };
+  }
 
   /** SQLite version, schema version, database size and session-index counts; a host adds its own facts. */
   info(): StoreInfo {

@@ -127,13 +127,4 @@ export const LEASED_SITES = 2 ** 20;
 /** Sites end here: ids stay below 2^53, exact in JavaScript numbers. */
 export const MAX_SITES = 2 ** 21;
 
-/** The sync status a page sees in info().sync and in `sync` change notices. */
-export interface SyncState {
-  state: 'offline' | 'connecting' | 'syncing' | 'synced';
-  /** Local changes (rows) not yet acknowledged by the server. */
-  pending: number;
-  /** The last error, until a later session succeeds: a StoreError code and message. */
-  lastError: { code: StoreErrorCode; message: string } | null;
-  /** The last server seq applied here. */
-  cursor: number;
-}
+export type { SyncState } from './types.js';

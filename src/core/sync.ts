@@ -13,7 +13,6 @@
 import type { SqlDriver, SqlRow, SqlValue } from '../driver/port.js';
 import type { StoreChange, ChangeKind } from './changes.js';
 import { StoreError } from './errors.js';
-import type { Migration } from './migrate.js';
 import type { SessionIndex, SessionIndexEntry } from './session-index.js';
 import {
   DEFAULT_SYNC_LIMITS,
@@ -33,29 +32,7 @@ import {
   type WireValue,
 } from './sync-protocol.js';
 
-/**
- * Migration 10 (additive): the device's sync identity, one row once sync is turned on, none before.
- * A message insert reads its id from here (`next_id`), so it exists in every store; the outbox, the
- * capture triggers and the server's tables are created when sync is first used.
- */
-export const syncMigration: Migration = {
-  version: 10,
-  name: 'sync identity',
-  sql: `
-CREATE TABLE IF NOT EXISTS sync_device (
-  one INTEGER PRIMARY KEY CHECK (one = 1),
-  device TEXT NOT NULL,
-  site INTEGER NOT NULL,
-  next_id INTEGER NOT NULL,
-  cursor INTEGER NOT NULL DEFAULT 0,
-  push INTEGER NOT NULL DEFAULT 0,
-  capture INTEGER NOT NULL DEFAULT 1
-);
-`,
-};
-
-/** The id a new message takes: the device's next id once sync is on, else NULL (AUTOINCREMENT's). */
-export const NEXT_MESSAGE_ID_SQL = '(SELECT next_id FROM sync_device)';
+export { messageIdBlockMigration as syncMigration, NEXT_MESSAGE_ID_SQL } from './message-ids.js';
 
 /** Who a device is, as it introduces itself in `hello` (the frame adds `type` and `protocol`). */
 export interface SyncIdentity {

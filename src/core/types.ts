@@ -1,4 +1,4 @@
-import type { SyncState } from './sync-protocol.js';
+import type { StoreErrorCode } from './errors.js';
 
 /**
  * The public record types. Field names are the seed's in camelCase; timestamps are Unix seconds and
@@ -353,3 +353,14 @@ export interface WatchOptions {
 
 /** Stops a live query. Calling it again does nothing. */
 export type Unsubscribe = () => void;
+
+/** The sync status a page sees in info().sync and in `sync` change notices (the sync layer, src/sync/, keeps it). */
+export interface SyncState {
+  state: 'offline' | 'connecting' | 'syncing' | 'synced';
+  /** Local changes (rows) not yet acknowledged by the server. */
+  pending: number;
+  /** The last error, until a later session succeeds: a StoreError code and message. */
+  lastError: { code: StoreErrorCode; message: string } | null;
+  /** The last server seq applied here. */
+  cursor: number;
+}

@@ -264,6 +264,8 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
     servePush: { weight: 0.5, args: () => [`device-${int(4)}-fuzz`, chance(0.8) ? 1 + int(20) : hostile(), chance(0.7) ? [{ table: pick(['threads', 'messages', 'jobs', 'thread_goals', 'session_index', 'nope']), key: [chance(0.5) ? threadId() : messageId()], row: chance(0.3) ? null : hostile() }] : hostile()] },
     servePull: { weight: 0.3, args: () => [chance(0.8) ? int(100) : hostile(), chance(0.8) ? 1 + int(50) : hostile(), chance(0.5) ? `device-${int(4)}-fuzz` : undefined] },
     syncCursor: { weight: 0.2, args: () => [] },
+    // The port the layers above the core use: handing it out changes nothing.
+    layer: { weight: 0.1, args: () => [] },
     // Node's MemoryStore extras and the browser client's own methods.
     exportBytes: { weight: 0.1, args: () => [] },
     sessionIndexText: { weight: 0.3, args: () => [] },
