@@ -4,7 +4,7 @@ export type { OpenStateStoreOptions, StateStoreClient, StoreOperations, SyncOpti
 export type { ChangeKind, StoreChange } from './core/changes.js';
 export { StoreError } from './core/errors.js';
 export type { StoreErrorCode, StoreErrorDetails } from './core/errors.js';
-export type { SyncState } from './core/sync-protocol.js';
+export type { SyncState } from './core/types.js';
 export type { ImportOptions, ImportProgress, ImportResult } from './core/transfer.js';
 export type * from './core/types.js';
 export type {

@@ -18,6 +18,8 @@ interface Pending {
   read: boolean;
   /** Called once the call's work is committed (not for a failed call). */
   committed?: (() => void) | undefined;
+  /** Its commit is flushed even when the connection runs with synchronous = OFF (relaxed durability). */
+  durable?: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -34,6 +36,8 @@ export class GroupCommit {
   constructor(
     private readonly db: SqlDriver,
     private readonly afterCommit: () => void,
+    /** The connection's own setting: under `relaxed` (synchronous = OFF) a durable call's batch is flushed all the same. */
+    private readonly durability: 'strict' | 'relaxed' = 'strict',
   ) {
     // A MessageChannel hop is a macrotask without setTimeout's clamping.
     this.channel.port1.onmessage = () => this.flush();
@@ -42,6 +46,14 @@ export class GroupCommit {
   /** Queues a call; the promise settles after the transaction it ran in has committed. */
   submit<T>(run: () => T, committed?: () => void): Promise<T> {
     return this.enqueue(run, false, false, committed);
+  }
+
+  /**
+   * Queues a call whose commit must reach the disk under any durability (sync's steps: a batch taken
+   * or settled must not be forgotten after a crash, or the server would see a device go back in time).
+   */
+  submitDurable<T>(run: () => T, committed?: () => void): Promise<T> {
+    return this.enqueue(run, false, false, committed, true);
   }
 
   /** Queues a call that only reads; it joins a batch like any other, but alone it runs without BEGIN/COMMIT. */
@@ -54,9 +66,9 @@ export class GroupCommit {
     return this.enqueue(run, true, false, committed);
   }
 
-  private enqueue<T>(run: () => T, exclusive: boolean, read: boolean, committed?: () => void): Promise<T> {
+  private enqueue<T>(run: () => T, exclusive: boolean, read: boolean, committed?: () => void, durable = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, exclusive, read, committed, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ run, exclusive, read, committed, durable, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         this.channel.port2.postMessage(null);
@@ -130,14 +142,19 @@ export class GroupCommit {
         transaction.begin(this.db);
       }
     }
+    // The flag takes effect at this commit: SQLite reads it when it syncs the journal and the file.
+    const flush = this.durability === 'relaxed' && batch.some((call) => call.durable);
     try {
       const wrote = this.written() > before;
+      if (flush) this.db.exec('PRAGMA synchronous = FULL');
       transaction.commit(this.db);
       if (wrote) this.commits++;
     } catch (error) {
       transaction.rollback(this.db);
       const failed = toStoreError(error, 'commit');
       for (let i = lostFrom; i < outcomes.length; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: failed };
+    } finally {
+      if (flush) this.db.exec('PRAGMA synchronous = OFF');
     }
     batch.forEach((call, i) => {
       if (outcomes[i]!.ok) call.committed?.();

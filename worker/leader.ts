@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import { describeChange, type StoreChange } from '../src/core/changes.js';
 import { StoreError } from '../src/core/errors.js';
 import { isServed, operation, type ServedMethod } from '../src/core/operations.js';
-import { failInterruptedJobs, hasInterruptedWork } from '../src/core/recovery.js';
+import { hasInterruptedWork } from '../src/core/recovery.js';
 import { appliedResult, pruneAppliedRequests, recordApplied } from '../src/core/request-log.js';
 import type { StateStore } from '../src/core/store.js';
 import { atomically } from '../src/core/transaction.js';
@@ -12,7 +12,9 @@ import { storeChannels, type CallOptions, type TokenSource, type WorkerOpenOptio
 import { startStore, type OpenedDatabase } from './database.js';
 import { DeltaBuffer } from './delta-buffer.js';
 import { GroupCommit } from './group-commit.js';
-import { SyncEngine, type SyncCore, type SyncHost } from './sync.js';
+import { SyncDevice, sweepOwnWork } from '../src/sync/device.js';
+import type { SyncEngine, SyncHost } from '../src/sync/engine.js';
+import { startBrowserSync } from './sync.js';
 
 // Request ids are kept a day: a retry comes within seconds of the leader change it follows.
 const REQUEST_LOG_SECONDS = 24 * 60 * 60;
@@ -68,6 +70,8 @@ export class Leader implements LeaderApi {
   private wroteLocally = false;
   /** Runs while this tab leads, when this tab's page opened the store with `sync`. */
   private sync: SyncEngine | undefined;
+  /** The store's device side of sync, attached whether or not this page syncs, so that a synced database keeps recording its writes. */
+  private readonly device: SyncDevice;
 
   private constructor(
     private readonly opened: OpenedDatabase,
@@ -76,8 +80,9 @@ export class Leader implements LeaderApi {
     private readonly hooks: LeaderHooks = {},
   ) {
     this.store = startStore(opened, options.durability);
+    this.device = SyncDevice.attach(this.store);
     this.changes = new BroadcastChannel(storeChannels(options.name).changes);
-    this.commits = new GroupCommit(opened.driver, () => this.afterCommit());
+    this.commits = new GroupCommit(opened.driver, () => this.afterCommit(), options.durability);
     this.deltas = new DeltaBuffer(this.store, (run, ids) => {
       let changes: StoreChange[] = [];
       const write = () => {
@@ -97,33 +102,30 @@ export class Leader implements LeaderApi {
   static start(opened: OpenedDatabase, options: WorkerOpenOptions, sweep: boolean, hooks?: LeaderHooks, tokens?: TokenSource): Leader {
     const leader = new Leader(opened, options, { jobs: 0 }, hooks);
     if (sweep && hasInterruptedWork(opened.driver)) {
-      leader.recovered.jobs = failInterruptedJobs(opened.driver, now());
-        // No tab is alive, so no stream is still being written: what is left streaming lost its writer.
-      leader.store.recoverInterruptedMessages();
+      // No tab is alive, so no stream or job of this device is still running: what is left lost its writer.
+      // Only this device's own: what another device runs or streams is alive there (or its own sweep's).
+      leader.recovered.jobs = sweepOwnWork(leader.store, leader.device, now()).jobs;
     }
     performance.mark('agent-state-store:sweep');
     // Every tab's subscribers hear of it, so a page that shows who leads need not poll info().
     leader.changes.postMessage([{ kind: 'leader', method: null, threadId: null, id: null } satisfies StoreChange]);
-    if (options.sync && tokens) {
-      leader.sync = new SyncEngine(leader.syncHost(), options.sync.url, tokens);
-      leader.sync.start();
-    }
+    if (options.sync && tokens) leader.sync = startBrowserSync(leader.syncHost(), options.sync.url, tokens);
     return leader;
   }
 
-  /** The sync engine's way into the store: the core's sync methods in the group commit, and the changes channel. */
+  /** The sync engine's way into the store: the device's steps in the group commit, and the changes channel. */
   private syncHost(): SyncHost {
-    const core: SyncCore = this.store;
+    const device = this.device;
     const closing = () => new StoreError('CLOSED', 'sync: the leading tab is closing');
     return {
-      write: <T>(run: (core: SyncCore) => T, notices?: (result: T) => StoreChange[]): Promise<T> => {
+      write: (run, notices) => {
         if (this.closed) return Promise.reject(closing());
-        let result: T;
-        // Each core sync method is atomic itself. Pulled changes are published like a page's: after
-        // their commit, on the same channel.
-        return this.commits.submit(() => (result = run(core)), notices && (() => this.pending.push(...notices(result))));
+        let result: ReturnType<typeof run>;
+        // Each device step is atomic itself, and flushed whatever the durability. Pulled changes are
+        // published like a page's: after their commit, on the same channel.
+        return this.commits.submitDurable(() => (result = run(device)), notices && (() => this.pending.push(...notices(result))));
       },
-      read: <T>(run: (core: SyncCore) => T): Promise<T> => (this.closed ? Promise.reject(closing()) : this.commits.read(() => run(core))),
+      read: (run) => (this.closed ? Promise.reject(closing()) : this.commits.read(() => run(device))),
       announce: (state) => {
         if (!this.closed) this.changes.postMessage([{ kind: 'sync', method: null, threadId: null, id: null, sync: state } satisfies StoreChange]);
       },
@@ -267,8 +269,16 @@ export class Leader implements LeaderApi {
         }
       },
     };
+    const noted = this.noting('importDatabase', [bytes]);
     return this.commits
-      .exclusive(() => this.store.importDatabase(bytes as Uint8Array, options), this.local(this.noting('importDatabase', [bytes])))
+      .exclusive(
+        () => this.store.importDatabase(bytes as Uint8Array, options),
+        this.local(() => {
+          noted?.();
+          // The import gave a synced store a new identity: the session on the old one must end before it pushes.
+          this.sync?.reconnect();
+        }),
+      )
       .finally(() => this.keepSpareFiles());
   }
 

@@ -14,5 +14,5 @@ export type { StoreErrorCode, StoreErrorDetails } from '../core/errors.js';
 export { bearerToken, handleStoreRequest, ROUTER_LIMITS } from './router.js';
 export type { StoreRouterOptions } from './router.js';
 export { loadEdgeEngine } from './engine.js';
-export { DEFAULT_SYNC_LIMITS } from '../core/sync-protocol.js';
-export type { SyncLimits } from '../core/sync-protocol.js';
+export { DEFAULT_SYNC_LIMITS } from '../sync/protocol.js';
+export type { SyncLimits } from '../sync/protocol.js';

@@ -3,8 +3,9 @@ import type { StoreChange } from '../core/changes.js';
 import { StoreError } from '../core/errors.js';
 import { isServed, operation, type ServedMethod } from '../core/operations.js';
 import { StateStore } from '../core/store.js';
-import { utf8Length } from '../core/sync.js';
-import { DEFAULT_SYNC_LIMITS, type ServerFrame, type SyncLimits } from '../core/sync-protocol.js';
+import { DEFAULT_SYNC_LIMITS, type ServerFrame, type SyncLimits } from '../sync/protocol.js';
+import { SyncServer } from '../sync/server.js';
+import { utf8Length } from '../sync/values.js';
 import type { StoreInfo } from '../core/types.js';
 import { durableObjectDriver, durableObjectTextFile, EDGE_CAPABILITIES } from './driver.js';
 import { failure, plain, type EdgeReply } from './reply.js';
@@ -36,9 +37,11 @@ export interface EdgeCapabilities {
   sqliteVersion: false;
 }
 
-/** What a sync socket remembers across hibernation (ws.serializeAttachment): the device its hello named, once welcomed. */
+/** What a sync socket remembers across hibernation (ws.serializeAttachment): when it opened, and the device its hello named once welcomed. */
 interface SocketState {
   device: string | null;
+  /** Milliseconds since the epoch. */
+  openedAt: number;
 }
 
 /** The sync frame a socket sent, parsed just enough to dispatch it; the core validates the rest. */
@@ -70,7 +73,7 @@ export type EdgeStoreInfo = StoreInfo & { host: 'durable-object'; capabilities: 
  *
  * It is also the sync server of its browser stores: `fetch` accepts a WebSocket upgrade (the router's
  * `<prefix>/<store>/sync` route forwards it after authorize) with the hibernation API, and the
- * socket speaks the frames of src/core/sync-protocol.ts. Its limits are `syncLimits`; a subclass
+ * socket speaks the frames of src/sync/protocol.ts. Its limits are `syncLimits`; a subclass
  * overrides them.
  *
  * @example
@@ -78,6 +81,7 @@ export type EdgeStoreInfo = StoreInfo & { host: 'durable-object'; capabilities: 
  */
 export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
   #store: StateStore | undefined;
+  #sync: SyncServer | undefined;
   /** The callers' change feeds, by the id each client chose (see subscribe). */
   readonly #feeds = new Map<string, RemoteListener>();
 
@@ -87,6 +91,14 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
    * `protected override syncLimits = { ...DEFAULT_SYNC_LIMITS, maxChanges: 100 };`
    */
   protected syncLimits: SyncLimits = DEFAULT_SYNC_LIMITS;
+
+  /**
+   * How long a sync socket may live, in milliseconds. The router checks the token only when a socket
+   * opens; once it is this old, the object closes it (code 4001) at its next frame or poke, and the
+   * device reconnects with a fresh token, which `authorize` checks again. So a revoked token stops
+   * syncing within this time. Default 15 minutes; override in a subclass.
+   */
+  protected syncSocketMaxAgeMs = 15 * 60_000;
 
   /** The hosted store, opened (and migrated) on first use. */
   protected get store(): StateStore {
@@ -99,8 +111,15 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
       // The feeds belong to the object, so they outlive a reopened store.
       store.subscribe((change) => this.#publish(change));
       this.#store = store;
+      this.#sync = SyncServer.attach(store);
     }
     return this.#store;
+  }
+
+  /** The store's server side of sync. */
+  get #server(): SyncServer {
+    void this.store;
+    return this.#sync!;
   }
 
   #publish(change: StoreChange): void {
@@ -179,13 +198,24 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
     return this.#write((store) => fn.apply(store, args));
   }
 
-  /** Runs a write on the store atomically, the one path every write of this object takes. */
+  /**
+   * Runs a write on the store atomically, the one path every write of this object takes. What the
+   * object wrote itself goes into the sync log in the same transaction, and the devices are poked.
+   */
   #write<T>(work: (store: StateStore) => T): T {
     const store = this.store;
+    const sync = this.#server;
     try {
       // One transaction for the call's rows and its session-index lines (some calls, compaction for
       // one, write only the index), so a failure leaves neither behind.
-      return this.ctx.storage.transactionSync(() => work(store));
+      let logged = 0;
+      const result = this.ctx.storage.transactionSync(() => {
+        const value = work(store);
+        logged = sync.logOwnWrites();
+        return value;
+      });
+      if (logged > 0) this.#poke(null, sync.cursor());
+      return result;
     } catch (error) {
       // The index file rolled back with the call, but the store's in-memory map of it may not have:
       // reopen from storage on the next call.
@@ -209,7 +239,7 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
     }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ device: null } satisfies SocketState);
+    server.serializeAttachment({ device: null, openedAt: Date.now() } satisfies SocketState);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -222,14 +252,15 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
     const limits = this.syncLimits;
     let frame: ReceivedFrame | undefined;
     try {
+      const state = socketState(ws);
+      if (this.#expired(ws, state)) return;
       const received = parseFrame(message, limits);
       frame = received;
-      const state = socketState(ws);
       if (received.type === 'hello') {
         if (state.device !== null) throw new StoreError('INVALID_ARGUMENT', 'this socket has already said hello', { details: { field: 'type' } });
         try {
-          const welcome = this.#write((store) => store.serveHello(received, limits));
-          ws.serializeAttachment({ device: String(received['device']) } satisfies SocketState);
+          const welcome = this.#write(() => this.#server.hello(received, limits));
+          ws.serializeAttachment({ device: String(received['device']), openedAt: state.openedAt } satisfies SocketState);
           send(ws, welcome);
         } catch (error) {
           send(ws, errorFrame(error));
@@ -243,14 +274,12 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
       const device = state.device;
       if (device === null) throw new StoreError('INVALID_ARGUMENT', `${received.type} before a successful hello`, { details: { field: 'type' } });
       if (received.type === 'pull') {
-        const { changes, cursor, more } = this.store.servePull(received['cursor'], received['limit'], device, limits);
-        send(ws, { type: 'changes', changes, cursor, more });
+        send(ws, this.#write(() => this.#server.pull(device, received, limits)));
         return;
       }
-      const push = received['push'];
-      const { applied, skipped, cursor } = this.#write((store) => store.servePush(device, push, received['changes'], limits));
-      send(ws, { type: 'ack', push: push as number, applied, skipped, cursor });
-      if (applied > 0) this.#poke(ws, cursor);
+      const ack = this.#write(() => this.#server.push(device, received, limits));
+      send(ws, ack);
+      if (ack.applied > 0) this.#poke(ws, ack.cursor);
     } catch (error) {
       const push = frame?.type === 'push' && Number.isSafeInteger(frame['push']) ? (frame['push'] as number) : undefined;
       send(ws, errorFrame(error, push));
@@ -277,18 +306,31 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
   }
 
   /** Tells every other welcomed socket of this store that the server's log now reaches `cursor`: their devices pull. */
-  #poke(from: WebSocket, cursor: number): void {
+  #poke(from: WebSocket | null, cursor: number): void {
     for (const ws of this.ctx.getWebSockets()) {
-      if (ws === from || socketState(ws).device === null) continue;
+      const state = socketState(ws);
+      if (ws === from || state.device === null || this.#expired(ws, state)) continue;
       send(ws, { type: 'poke', cursor });
     }
+  }
+
+  /** Closes a socket past syncSocketMaxAgeMs (the device reconnects, and authorize sees its token again); true when it did. */
+  #expired(ws: WebSocket, state: SocketState): boolean {
+    if (Date.now() - state.openedAt <= this.syncSocketMaxAgeMs) return false;
+    try {
+      ws.close(4001, 'the sync socket reached its maximum age; reconnect');
+    } catch {
+      // Already closing.
+    }
+    return true;
   }
 }
 
 /** The socket's state as it was last attached (a socket accepted before this version has none). */
 function socketState(ws: WebSocket): SocketState {
-  const state = ws.deserializeAttachment() as SocketState | null;
-  return { device: typeof state?.device === 'string' ? state.device : null };
+  const state = ws.deserializeAttachment() as Partial<SocketState> | null;
+  // A socket accepted before sockets had an age counts from now.
+  return { device: typeof state?.device === 'string' ? state.device : null, openedAt: typeof state?.openedAt === 'number' ? state.openedAt : Date.now() };
 }
 
 /** Sends one frame; a socket that has closed meanwhile drops it (the device resends or pulls later). */

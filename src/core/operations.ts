@@ -144,17 +144,6 @@ export const OPERATIONS = {
   integrityCheck: { mode: 'read' },
   pruneThreads: { mode: 'write', change: { kind: 'database', target: () => at(null, null) } },
   vacuum: { mode: 'exclusive' },
-  // Sync: the leader's engine and the Durable Object call these directly, never a page.
-  enableSync: { mode: 'internal' },
-  syncWelcome: { mode: 'internal' },
-  nextPush: { mode: 'internal' },
-  acknowledgePush: { mode: 'internal' },
-  applyPulled: { mode: 'internal' },
-  syncStatus: { mode: 'internal' },
-  serveHello: { mode: 'internal' },
-  servePush: { mode: 'internal' },
-  servePull: { mode: 'internal' },
-  syncCursor: { mode: 'internal' },
   // The layers above the core (sync) reach the store through this; never served.
   layer: { mode: 'internal' },
   // Each host reports its own info(), built on the core's.

@@ -12,24 +12,6 @@ import { pruneThreadRows, vacuumDatabase } from './retention.js';
 import { searchMessageRows } from './search.js';
 import { SessionIndex } from './session-index.js';
 import type { SqlDriver } from '../driver/port.js';
-import {
-  acknowledgePushRows,
-  adoptWelcome,
-  applyPulledRows,
-  captureSessionEntry,
-  checkedDevice,
-  checkedLimits,
-  enableSyncRows,
-  nextPushBatch,
-  serveHelloRows,
-  servePullRows,
-  servePushRows,
-  serverCursor,
-  syncEnabled,
-  syncStatusRows,
-  type SyncIdentity,
-} from './sync.js';
-import type { PulledChange, PushedChange, SyncLimits, Welcome } from './sync-protocol.js';
 import { FINAL_STATUSES, appendDelta, beginStream, finishStream, markInterrupted, statusOf, streamingIds } from './streaming.js';
 import { checkIntegrity, databaseFacts, importImage, type ImportOptions, type ImportResult } from './transfer.js';
 import type {
@@ -121,9 +103,7 @@ export class StateStore extends GraphStore {
       // Outside any transaction, or SQLite ignores it. Some engines always enforce them and refuse the pragma.
       if (options.db.capabilities?.foreignKeys !== 'always') options.db.exec('PRAGMA foreign_keys = ON');
       migrate(options.db);
-      const store = new StateStore(options, new SessionIndex(options.sessionIndex));
-      if (syncEnabled(options.db)) store.#captureSessionIndex();
-      return store;
+      return new StateStore(options, new SessionIndex(options.sessionIndex));
     } catch (error) {
       throw toStoreError(error, 'open');
     }
@@ -303,11 +283,19 @@ export class StateStore extends GraphStore {
 
   /**
    * Marks every message still "streaming" as "interrupted", keeping the text written so far, and
-   * returns their ids. Only for a store whose previous writer died mid-stream: the browser worker
-   * runs it at open, when no other tab is alive; it is never served to a page.
+   * returns their ids; those in `except` are left alone (a synced store passes the streams another
+   * device writes). Only for a store whose previous writer died mid-stream: the browser worker runs it
+   * at open, when no other tab is alive; it is never served to a page.
    */
-  recoverInterruptedMessages(): number[] {
-    return this.write('recoverInterruptedMessages', () => this.now(), (now) => markInterrupted(this.db, now));
+  recoverInterruptedMessages(except: readonly number[] = []): number[] {
+    return this.write(
+      'recoverInterruptedMessages',
+      () => {
+        if (!Array.isArray(except)) throw new StoreError('INVALID_ARGUMENT', 'except must be an array of message ids', { details: { field: 'except' } });
+        return [this.now(), except.map((id, i) => v.messageId(id, `except[${i}]`))] as const;
+      },
+      ([now, ids]) => markInterrupted(this.db, now, ids),
+    );
   }
 
   // --- search ----------------------------------------------------------------------------------
@@ -355,7 +343,6 @@ export class StateStore extends GraphStore {
         this.indexFile.replace(text);
         this.index = new SessionIndex(this.indexFile);
         this.index.onAppend = onAppend;
-        if (syncEnabled(this.db)) this.#captureSessionIndex();
         for (const hook of [...this.#importHooks]) hook();
       });
       // Their writers are still writing to messages that are gone (or, by id, to someone else's).
@@ -394,73 +381,6 @@ export class StateStore extends GraphStore {
    */
   vacuum(options?: VacuumOptions): VacuumResult {
     return this.op('vacuum', () => vacuumDatabase(this.db, options));
-  }
-
-  // --- sync (src/core/sync.ts; the hosts carry the frames) ------------------------------------
-
-  /** Turns sync on for this database (idempotent) and returns the device's identity for `hello`. */
-  enableSync(): SyncIdentity {
-    return this.write('enableSync', () => undefined, () => {
-      const identity = enableSyncRows(this.db, this.index);
-      this.#captureSessionIndex();
-      return identity;
-    });
-  }
-
-  /** Adopts the server's answer to `hello`: the device's site, and which of its pushes were applied. */
-  syncWelcome(welcome: Welcome): void {
-    this.write('syncWelcome', () => welcome, (w) => adoptWelcome(this.db, w));
-  }
-
-  /** The batch to push next (the one in flight again after a reconnect), or null when the outbox is empty. */
-  nextPush(limits: SyncLimits): { type: 'push'; push: number; changes: PushedChange[] } | null {
-    return this.write('nextPush', () => checkedLimits(limits), (l) => nextPushBatch(this.db, this.index, l));
-  }
-
-  /** The server acknowledged push `push`: its rows leave the outbox. */
-  acknowledgePush(push: number): void {
-    this.write('acknowledgePush', () => v.integer(push, 'push'), (n) => acknowledgePushRows(this.db, n));
-  }
-
-  /** Applies rows pulled from the server and stores the cursor; returns the changes to announce. Never while a push is in flight. */
-  applyPulled(changes: PulledChange[], cursor: number): StoreChange[] {
-    return this.write('applyPulled', () => undefined, () => {
-      const announced = applyPulledRows(this.db, this.index, changes, cursor);
-      for (const change of announced) this.#announce(change);
-      return announced;
-    });
-  }
-
-  /** Local changes not yet acknowledged by the server, and the last server seq applied here. */
-  syncStatus(): { pending: number; cursor: number } {
-    return this.op('syncStatus', () => syncStatusRows(this.db));
-  }
-
-  /** The server's side of `hello`: registers the device and leases its id site. */
-  serveHello(hello: unknown, limits?: SyncLimits): Welcome {
-    return this.write('serveHello', () => checkedLimits(limits), (l) => serveHelloRows(this.db, hello, l));
-  }
-
-  /** The server's side of `push`: applies a device's batch exactly once, all or nothing. */
-  servePush(device: string, push: unknown, changes: unknown, limits?: SyncLimits): { applied: number; skipped: number; cursor: number } {
-    return this.write('servePush', () => ({ d: checkedDevice(device), l: checkedLimits(limits) }), ({ d, l }) => servePushRows(this.db, this.index, d, push, changes, l));
-  }
-
-  /** The server's side of `pull`: the log after `cursor`, without the rows `device` itself wrote last, in a page that fits `limits.maxFrameBytes`. */
-  servePull(cursor: unknown, limit?: unknown, device?: string, limits?: SyncLimits): { changes: PulledChange[]; cursor: number; more: boolean } {
-    return this.op('servePull', () =>
-      servePullRows(this.db, this.index, cursor, limit, device === undefined ? undefined : checkedDevice(device), checkedLimits(limits).maxFrameBytes - 4096),
-    );
-  }
-
-  /** The server's newest seq. */
-  syncCursor(): number {
-    return this.op('syncCursor', () => serverCursor(this.db));
-  }
-
-  /** Once sync is on, every session-index append is recorded in the outbox too. */
-  #captureSessionIndex(): void {
-    this.index.onAppend = (threadId) => captureSessionEntry(this.db, threadId);
   }
 
   // --- the store itself ------------------------------------------------------------------------

@@ -49,14 +49,15 @@ export function appendText(db: SqlDriver, messageId: number, delta: string, now:
   db.run('UPDATE message_status SET updated_at = ?2 WHERE message_id = ?1', [messageId, now]);
 }
 
-/** Marks every message still `streaming` as `interrupted`, keeping its text; returns their ids. */
-export function markInterrupted(db: SqlDriver, now: number): number[] {
+/** Marks every message still `streaming` as `interrupted`, keeping its text, but those in `except`; returns their ids. */
+export function markInterrupted(db: SqlDriver, now: number, except: readonly number[] = []): number[] {
   return db
     .all(
       `UPDATE message_status SET status = 'interrupted', updated_at = ?1
        WHERE status = 'streaming' AND message_id IN (SELECT id FROM messages)
+         AND message_id NOT IN (SELECT value FROM json_each(?2))
        RETURNING message_id`,
-      [now],
+      [now, JSON.stringify(except)],
     )
     .map((row) => num(row['message_id']))
     .sort((a, b) => a - b);

@@ -359,6 +359,12 @@ export interface SyncState {
   state: 'offline' | 'connecting' | 'syncing' | 'synced';
   /** Local changes (rows) not yet acknowledged by the server. */
   pending: number;
+  /**
+   * Rows the server would not take (a row over its size limit, a message of another device's id
+   * block, a row whose parent it lacks), set aside: they stay here, are not pushed again until they
+   * change, and are named in `lastError` when they are set aside. `synced` means everything else went.
+   */
+  rejected: number;
   /** The last error, until a later session succeeds: a StoreError code and message. */
   lastError: { code: StoreErrorCode; message: string } | null;
   /** The last server seq applied here. */

@@ -1,10 +1,11 @@
-import type { SmallLimitsObject, StoreObject } from './worker';
+import type { ShortSocketObject, SmallLimitsObject, StoreObject } from './worker';
 
 declare global {
   namespace Cloudflare {
     interface Env {
       STORES: DurableObjectNamespace<StoreObject>;
       SMALL: DurableObjectNamespace<SmallLimitsObject>;
+      SHORT: DurableObjectNamespace<ShortSocketObject>;
     }
   }
 }

@@ -3,14 +3,16 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { bearerToken, handleStoreRequest, type StoreRouterOptions } from '../../src/cloudflare/router.js';
 import { edgeStore } from '../../src/cloudflare/client.js';
-import { DEFAULT_SYNC_LIMITS, LEASED_SITES, SITE_SIZE, SYNC_PROTOCOL, type PushedChange, type ServerFrame, type Welcome } from '../../src/core/sync-protocol.js';
+import { LATEST_SCHEMA_VERSION } from '../../src/core/migrate.js';
+import { DEFAULT_SYNC_LIMITS, LEASED_SITES, SITE_SIZE, SYNC_PROTOCOL, type PushedChange, type ServerFrame, type Welcome } from '../../src/sync/protocol.js';
 import { SMALL_SYNC_LIMITS } from './worker.js';
 
 /**
  * The sync server on the edge: real WebSockets through the router into the store's Durable Object
- * (hibernation API), inside workerd. The frames are src/core/sync-protocol.ts's; the data work is
- * the core's serveHello/servePush/servePull, so these tests check the host: routing, authorization,
- * per-socket state, pokes, and that nothing a client sends can crash the object or touch its rows.
+ * (hibernation API), inside workerd. The frames are src/sync/protocol.ts's; the data work is
+ * SyncServer's (src/sync/server.ts), so these tests check the host: routing, authorization,
+ * per-socket state, pokes, socket lifetime, and that nothing a client sends can crash the object or
+ * touch its rows.
  */
 
 let run = 0;
@@ -29,7 +31,7 @@ function users() {
   return { alice, bob, aliceToken: `alice-${run}`, bobToken: `bob-${run}`, seen, options: { authorize } as StoreRouterOptions };
 }
 
-type Binding = 'STORES' | 'SMALL';
+type Binding = 'STORES' | 'SMALL' | 'SHORT';
 
 function syncRequest(store: string, init: { token?: string; query?: string; upgrade?: boolean; method?: string } = {}): Request {
   const headers = new Headers();
@@ -108,13 +110,20 @@ function dump(store: string, binding: Binding = 'STORES'): Promise<Record<string
 }
 
 /** A hello from a device that never connected: a provisional site (at or above LEASED_SITES) it has not used. */
-const hello = (device: string, over: Record<string, unknown> = {}) => ({ type: 'hello', protocol: SYNC_PROTOCOL, device, site: LEASED_SITES + 12345, siteUsed: false, preSync: false, ...over });
+const hello = (device: string, over: Record<string, unknown> = {}) => ({
+  type: 'hello', protocol: SYNC_PROTOCOL, schema: LATEST_SCHEMA_VERSION, device, secret: null, site: LEASED_SITES + 12345, siteUsed: false, preSync: false, push: 0, epoch: null, cursor: 0, ...over,
+});
+
+/** The secrets the server issued, by device, so that a device back on a new socket presents its own. */
+const secrets = new Map<string, string>();
 
 /** Says hello and returns the welcome (fails on anything else). */
 async function welcomed(socket: Socket, device: string, over: Record<string, unknown> = {}): Promise<Welcome> {
-  const answer = await socket.ask(hello(device, over));
+  const answer = await socket.ask(hello(device, { secret: secrets.get(device) ?? null, ...over }));
   expect(answer).toMatchObject({ type: 'welcome' });
-  return answer as Welcome;
+  const welcome = answer as Welcome;
+  if (welcome.secret) secrets.set(device, welcome.secret);
+  return welcome;
 }
 
 /** Rows as a device pushes them: the table's columns by name, the key first. */
@@ -125,14 +134,15 @@ const threadChange = (id: string, over: Record<string, unknown> = {}): PushedCha
 const messageChange = (id: number, threadId: string, content: string, parent: number | null = null): PushedChange => ({
   table: 'messages', key: [id], row: { id, thread_id: threadId, role: 'user', content, item_json: null, created_at: 100, parent_entry_id: parent },
 });
-/** A goal row in the device's state now, with the usage it recorded since its last push. */
+/** A goal row in the device's state now, with the usage it recorded since its last push (no other column changed). */
 const goalChange = (threadId: string, tokensUsed: number, add: number): PushedChange => ({
   table: 'thread_goals',
   key: [threadId],
   row: { thread_id: threadId, goal_id: 'goal-1', objective: 'ship it', status: 'active', token_budget: null, tokens_used: tokensUsed, time_used_seconds: 0, continuation_count: 0, created_at: 100, updated_at: 100 },
+  cols: [],
   add: { tokens_used: add, time_used_seconds: 0, continuation_count: 0 },
 });
-const push = (n: number, changes: unknown[]) => ({ type: 'push', push: n, changes });
+const push = (n: number, changes: unknown[]) => ({ type: 'push', push: n, seen: 0, changes });
 
 describe('the sync route: authorization', () => {
   it('refuses an upgrade with no token (401) and with a wrong token (401)', async () => {
@@ -214,7 +224,7 @@ describe('frames a client may not send', () => {
     const { alice, aliceToken, options } = users();
     const before = await dump(alice);
     const socket = await connect(alice, aliceToken, options);
-    const refused = await socket.ask({ type: 'push', push: 1, changes: [] });
+    const refused = await socket.ask({ type: 'push', push: 1, seen: 0, changes: [] });
     expect(refused).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT', push: 1 });
     expect(refused.type === 'error' && refused.message).toContain('hello');
     expect(await socket.ask({ type: 'pull', cursor: 0 })).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT' });
@@ -242,12 +252,13 @@ describe('hello and welcome', () => {
     for (const w of [wa, wb]) {
       expect(w.site).toBeGreaterThanOrEqual(1);
       expect(w.site).toBeLessThan(LEASED_SITES);
-      expect(w).toMatchObject({ lastPush: 0, cursor: 0, limits: DEFAULT_SYNC_LIMITS });
+      expect(w).toMatchObject({ lastPush: 0, limits: DEFAULT_SYNC_LIMITS, resync: 'epoch' });
+      expect(w.secret).toMatch(/.{16,}/);
     }
     expect(wa.site).not.toBe(wb.site);
     // What a socket said lives in its attachment, which survives hibernation (nothing in the object's memory).
     const attachments = await runInDurableObject(env.STORES.get(env.STORES.idFromName(alice)), (_object, state) => state.getWebSockets().map((ws) => ws.deserializeAttachment() as unknown));
-    expect(attachments).toEqual(expect.arrayContaining([{ device: 'device-a-0001' }, { device: 'device-b-0001' }]));
+    expect(attachments).toEqual(expect.arrayContaining([expect.objectContaining({ device: 'device-a-0001' }), expect.objectContaining({ device: 'device-b-0001' })]));
     // The same device, back on a new socket, keeps its site.
     a.close();
     const again = await connect(alice, aliceToken, options);
@@ -340,7 +351,7 @@ describe('push, poke and pull', () => {
 });
 
 describe('pushes the server refuses, with the data intact', () => {
-  it('answers a bad change with an error frame carrying the push number; the socket stays usable', async () => {
+  it('sets a bad change aside, named in the ack, and applies the rest; a malformed push is refused whole', async () => {
     const { alice, aliceToken, options } = users();
     const a = await connect(alice, aliceToken, options);
     const b = await connect(alice, aliceToken, options);
@@ -349,37 +360,37 @@ describe('pushes the server refuses, with the data intact', () => {
     expect(await a.ask(push(1, [threadChange('t')]))).toMatchObject({ type: 'ack', applied: 1 });
     expect(await b.next()).toMatchObject({ type: 'poke' });
     const before = await dump(alice);
-    const good = threadChange('t', { title: 'changed' });
-    const refusals: Array<[string, unknown]> = [
-      ['an unknown table', [good, { table: 'sqlite_master', key: ['x'], row: null }]],
-      ['a table the store has but does not sync', [good, { table: 'sync_log', key: [1], row: null }]],
-      ['a key of the wrong shape', [good, { table: 'threads', key: 't', row: null }]],
-      ['a column the table lacks', [good, threadChange('u', { evil: 1 })]],
-      ['a row whose key differs from the change key', [good, { table: 'threads', key: ['v'], row: threadRow('w') }]],
-      ['a message id outside the device sites', [good, messageChange(((site + 1) % LEASED_SITES) * SITE_SIZE + 1, 't', 'not mine')]],
-      ['a change that is not an object', [good, 'DROP TABLE threads']],
-      ['changes that are not an array', { 0: good }],
-      ['usage on a table without usage', [good, { ...threadChange('t'), add: { tokens_used: 1, time_used_seconds: 0, continuation_count: 0 } }]],
+    const bad: Array<[string, unknown]> = [
+      ['an unknown table', { table: 'sqlite_master', key: ['x'], row: null }],
+      ['a table the store has but does not sync', { table: 'sync_log', key: [1], row: null }],
+      ['a key of the wrong shape', { table: 'threads', key: 't', row: null }],
+      ['a column the table lacks', threadChange('u', { evil: 1 })],
+      ['a row whose key differs from the change key', { table: 'threads', key: ['v'], row: threadRow('w') }],
+      ['a message id outside the device sites', messageChange(((site + 1) % LEASED_SITES) * SITE_SIZE + 1, 't', 'not mine')],
+      ['a change that is not an object', 'DROP TABLE threads'],
+      ['usage on a table without usage', { ...threadChange('t'), add: { tokens_used: 1, time_used_seconds: 0, continuation_count: 0 } }],
+      ['a row the schema refuses (a NOT NULL column missing)', { table: 'threads', key: ['late'], row: { id: 'late' } }],
     ];
-    for (const [what, changes] of refusals) {
-      expect(await a.ask({ type: 'push', push: 2, changes }), what).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT', push: 2 });
+    let n = 2;
+    for (const [what, change] of bad) {
+      const ack = await a.ask(push(n++, [change]));
+      expect(ack, what).toMatchObject({ type: 'ack', applied: 0 });
+      expect((ack as { rejected: unknown[] }).rejected, what).toHaveLength(1);
     }
-    for (const n of [0, -1, 1.5, '2', null]) {
-      expect(await a.ask({ type: 'push', push: n, changes: [good] }), String(n)).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT' });
+    for (const frame of [{ type: 'push', push: n, seen: 0, changes: { 0: 'x' } }, ...[0, -1, 1.5, '2', null].map((k) => ({ type: 'push', push: k, seen: 0, changes: [] }))]) {
+      expect(await a.ask(frame), JSON.stringify(frame)).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT' });
     }
-    // A row the schema refuses half-way through the push (a NOT NULL column missing in the second change):
-    // the first change is rolled back with it.
-    const missing = { table: 'threads', key: ['late'], row: { id: 'late' } };
-    expect(await a.ask(push(2, [good, missing]))).toMatchObject({ type: 'error', push: 2 });
-    expect(await dump(alice)).toEqual(before);
-    expect(await b.ask({ type: 'pull', cursor: 1_000_000 })).toMatchObject({ type: 'changes' });
-    // Nothing was recorded as applied: the corrected push 2 applies.
-    expect(await a.ask(push(2, [good]))).toMatchObject({ type: 'ack', push: 2, applied: 1 });
+    // Only the device's push number moved: no row, no log entry.
+    const after = await dump(alice);
+    for (const table of Object.keys(before)) if (table !== 'sync_devices') expect(after[table], table).toEqual(before[table]);
+    // The good change beside a bad one is applied.
+    const ack = await a.ask(push(n, [threadChange('t', { title: 'changed' }), { table: 'nope', key: ['x'], row: null }]));
+    expect(ack).toMatchObject({ type: 'ack', applied: 1 });
     expect((await edgeStore(env.STORES, alice).getThread('t'))?.name).toBe('changed');
     for (const s of [a, b]) s.close();
   });
 
-  it('refuses a push over the configured limits (too many changes, a change too big) and writes nothing', async () => {
+  it('refuses a push over the configured limits as a whole (too many changes), and sets aside a change too big', async () => {
     const { alice, aliceToken, options } = users();
     const a = await connect(alice, aliceToken, options, 'SMALL');
     const welcome = await welcomed(a, 'device-a-0007');
@@ -387,10 +398,39 @@ describe('pushes the server refuses, with the data intact', () => {
     const before = await dump(alice, 'SMALL');
     const many = Array.from({ length: SMALL_SYNC_LIMITS.maxChanges + 1 }, (_, i) => threadChange(`t${i}`));
     expect(await a.ask(push(1, many))).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT', push: 1 });
-    const big = threadChange('big', { preview: 'x'.repeat(SMALL_SYNC_LIMITS.maxChangeBytes) });
-    expect(await a.ask(push(1, [big]))).toMatchObject({ type: 'error', code: 'INVALID_ARGUMENT', push: 1 });
     expect(await dump(alice, 'SMALL')).toEqual(before);
-    expect(await a.ask(push(1, many.slice(0, SMALL_SYNC_LIMITS.maxChanges)))).toMatchObject({ type: 'ack', applied: SMALL_SYNC_LIMITS.maxChanges });
+    const big = threadChange('big', { preview: 'x'.repeat(SMALL_SYNC_LIMITS.maxChangeBytes) });
+    const ack = await a.ask(push(1, [big]));
+    expect(ack).toMatchObject({ type: 'ack', applied: 0, rejected: [expect.objectContaining({ code: 'INVALID_ARGUMENT' })] });
+    expect(await a.ask(push(2, many.slice(0, SMALL_SYNC_LIMITS.maxChanges)))).toMatchObject({ type: 'ack', applied: SMALL_SYNC_LIMITS.maxChanges });
+    a.close();
+  });
+});
+
+describe('a socket has a bounded life', () => {
+  it('a socket older than syncSocketMaxAgeMs is closed (4001) at its next frame, so authorize sees the token again', async () => {
+    const { alice, aliceToken, options } = users();
+    const a = await connect(alice, aliceToken, options, 'SHORT');
+    await welcomed(a, 'device-a-0008');
+    await new Promise((r) => setTimeout(r, 300));
+    a.send({ type: 'pull', cursor: 0 });
+    expect((await a.closed).code).toBe(4001);
+  });
+});
+
+describe("the server's own writes", () => {
+  it('a message written through edgeStore() takes an id of the server\'s site, is logged, and pokes the devices', async () => {
+    const { alice, aliceToken, options } = users();
+    const a = await connect(alice, aliceToken, options);
+    const { site } = await welcomed(a, 'device-a-0009');
+    expect(await a.ask(push(1, [threadChange('t')]))).toMatchObject({ type: 'ack', applied: 1 });
+    const client = edgeStore(env.STORES, alice);
+    const id = await client.appendMessage('t', 'assistant', 'from the server');
+    expect(Math.floor(id / SITE_SIZE)).not.toBe(site);
+    expect(Math.floor(id / SITE_SIZE)).toBeGreaterThan(0);
+    expect(await a.next()).toMatchObject({ type: 'poke' });
+    const pulled = (await a.ask({ type: 'pull', cursor: 0 })) as { changes: Array<{ table: string; key: unknown[] }> };
+    expect(pulled.changes.map((c) => [c.table, c.key])).toContainEqual(['messages', [id]]);
     a.close();
   });
 });

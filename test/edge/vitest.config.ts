@@ -15,7 +15,7 @@ export default defineConfig({
       miniflare: {
         compatibilityDate: '2026-04-01',
         compatibilityFlags: ['nodejs_compat'],
-        durableObjects: { STORES: { className: 'StoreObject', useSQLite: true }, SMALL: { className: 'SmallLimitsObject', useSQLite: true } },
+        durableObjects: { STORES: { className: 'StoreObject', useSQLite: true }, SMALL: { className: 'SmallLimitsObject', useSQLite: true }, SHORT: { className: 'ShortSocketObject', useSQLite: true } },
         // sqlite-wasm's engine and src/cloudflare's trampolines arrive as compiled modules, as wrangler bundles
         // them (workerd forbids compiling wasm at run time).
         modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],

@@ -1,6 +1,6 @@
 import { StateStoreObject } from '../../src/cloudflare/index.js';
 import type { StateStore } from '../../src/core/store.js';
-import type { SyncLimits } from '../../src/core/sync-protocol.js';
+import type { SyncLimits } from '../../src/sync/protocol.js';
 import { canonicalDump } from '../support/full-store.js';
 
 /** The package's object, plus a way for in-isolate tests to reach the store it hosts. */
@@ -25,6 +25,11 @@ export const SMALL_SYNC_LIMITS: SyncLimits = { maxChanges: 3, maxChangeBytes: 20
 /** The object with its sync limits overridden the documented way (a subclass). */
 export class SmallLimitsObject extends StoreObject {
   protected override syncLimits = SMALL_SYNC_LIMITS;
+}
+
+/** The object with a sync socket life of 100 ms, for the expiry test. */
+export class ShortSocketObject extends StoreObject {
+  protected override syncSocketMaxAgeMs = 100;
 }
 
 export default {

@@ -252,18 +252,22 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
     integrityCheck: { weight: 0.2, args: () => [] },
     pruneThreads: { weight: 0.3, args: () => [{ keepLatest: 20 + int(20), archivedOnly: chance(0.5) }] },
     vacuum: { weight: 0.1, args: () => [{ availableBytes: chance(0.5) ? 1e12 : 10 }] },
-    // Sync (internal: the Node store has them; a page does not). Both ends on one store, with
-    // half-valid frames: the point is that nothing but a StoreError comes out and the data stays sound.
+    // Sync (node only: the fuzz test maps these onto the store's SyncDevice and SyncServer). Both ends
+    // on one store, with half-valid frames: the point is that nothing but a StoreError comes out and
+    // the data stays sound.
     enableSync: { weight: 0.2, args: () => [] },
-    syncWelcome: { weight: 0.3, args: () => [chance(0.5) ? { type: 'welcome', site: 1 + int(5), lastPush: int(5), cursor: int(50), limits: { maxChanges: 10, maxChangeBytes: 1e5, maxFrameBytes: 1e6 } } : hostile()] },
+    syncWelcome: { weight: 0.3, args: () => [chance(0.5) ? { type: 'welcome', site: 1 + int(5), lastPush: int(5), cursor: int(50), limits: { maxChanges: 10, maxChangeBytes: 1e5, maxFrameBytes: 1e6 }, epoch: chance(0.8) ? 'epoch-1' : hostile(), resync: pick([null, 'epoch', 'floor', 'rollback', 'nope']), ...(chance(0.3) ? { nextId: int(1e6) } : {}) } : hostile()] },
     nextPush: { weight: 0.5, args: () => [chance(0.8) ? { maxChanges: 1 + int(20), maxChangeBytes: 1e5, maxFrameBytes: 1e6 } : hostile()] },
-    acknowledgePush: { weight: 0.5, args: () => [chance(0.8) ? int(10) : hostile()] },
-    applyPulled: { weight: 0.5, args: () => [chance(0.7) ? [{ seq: int(100), table: pick(['threads', 'messages', 'jobs', 'session_index', 'nope']), key: [chance(0.5) ? threadId() : messageId()], row: chance(0.3) ? null : hostile() }] : hostile(), chance(0.8) ? int(100) : hostile()] },
+    acknowledgePush: { weight: 0.5, args: () => [chance(0.8) ? { type: 'ack', push: int(10), applied: 0, skipped: 0, rejected: chance(0.7) ? [] : [{ table: pick(['threads', 'messages', 'nope']), key: [threadId()], code: 'CONFLICT', message: 'x' }], cursor: int(50) } : hostile()] },
+    refusePush: { weight: 0.2, args: () => [int(10), chance(0.8) ? { code: 'INVALID_ARGUMENT', message: 'too big' } : hostile()] },
+    nextPull: { weight: 0.2, args: () => [chance(0.8) ? 1 + int(50) : hostile()] },
+    applyPulled: { weight: 0.5, args: () => [chance(0.7) ? [{ seq: int(100), table: pick(['threads', 'messages', 'jobs', 'session_index', 'nope']), key: [chance(0.5) ? threadId() : messageId()], row: chance(0.3) ? null : hostile(), ...(chance(0.2) ? { gone: true } : {}), ...(chance(0.2) ? { lost: true } : {}) }] : hostile(), chance(0.8) ? int(100) : hostile(), chance(0.8) ? chance(0.5) : hostile()] },
     syncStatus: { weight: 0.3, args: () => [] },
-    serveHello: { weight: 0.3, args: () => [chance(0.6) ? { type: 'hello', protocol: 1, device: `device-${int(4)}-fuzz`, site: chance(0.5) ? 1 + int(3) : 2 ** 20 + int(100), siteUsed: chance(0.5), preSync: chance(0.3) } : hostile()] },
-    servePush: { weight: 0.5, args: () => [`device-${int(4)}-fuzz`, chance(0.8) ? 1 + int(20) : hostile(), chance(0.7) ? [{ table: pick(['threads', 'messages', 'jobs', 'thread_goals', 'session_index', 'nope']), key: [chance(0.5) ? threadId() : messageId()], row: chance(0.3) ? null : hostile() }] : hostile()] },
-    servePull: { weight: 0.3, args: () => [chance(0.8) ? int(100) : hostile(), chance(0.8) ? 1 + int(50) : hostile(), chance(0.5) ? `device-${int(4)}-fuzz` : undefined] },
+    serveHello: { weight: 0.3, args: () => [chance(0.6) ? { type: 'hello', protocol: 2, schema: chance(0.8) ? 11 : int(20), device: `device-${int(4)}-fuzz`, secret: chance(0.5) ? null : wellFormed(), site: chance(0.5) ? 1 + int(3) : 2 ** 20 + int(100), siteUsed: chance(0.5), preSync: chance(0.3), push: int(10), epoch: chance(0.5) ? null : wellFormed(), cursor: int(50) } : hostile()] },
+    servePush: { weight: 0.5, args: () => [`device-${int(4)}-fuzz`, chance(0.8) ? { push: chance(0.8) ? 1 + int(20) : hostile(), seen: chance(0.8) ? int(50) : hostile(), changes: chance(0.7) ? [{ table: pick(['threads', 'messages', 'jobs', 'thread_goals', 'session_index', 'nope']), key: [chance(0.5) ? threadId() : messageId()], row: chance(0.3) ? null : hostile(), ...(chance(0.4) ? { cols: chance(0.5) ? ['title'] : hostile() } : {}) }] : hostile() } : hostile()] },
+    servePull: { weight: 0.3, args: () => [`device-${int(4)}-fuzz`, chance(0.8) ? { cursor: chance(0.8) ? int(100) : hostile(), limit: chance(0.8) ? 1 + int(50) : hostile(), ...(chance(0.2) ? { resync: chance(0.7) ? { since: int(50), rollbackFrom: int(5) } : hostile() } : {}) } : hostile()] },
     syncCursor: { weight: 0.2, args: () => [] },
+    logOwnWrites: { weight: 0.2, args: () => [] },
     // The port the layers above the core use: handing it out changes nothing.
     layer: { weight: 0.1, args: () => [] },
     // Node's MemoryStore extras and the browser client's own methods.

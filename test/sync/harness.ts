@@ -6,7 +6,7 @@ import type { BrowserContext, Page } from '@playwright/test';
 import { expect } from '@playwright/test';
 import { unstable_dev } from 'wrangler';
 import type { StateStoreClient } from 'agent-state-store';
-import type { SyncState } from '../../src/core/sync-protocol.js';
+import type { SyncState } from '../../src/core/types.js';
 import { loadEngine } from '../../src/driver/engine.js';
 import { oo1Driver, type Oo1Database, type Oo1Engine } from '../../src/driver/oo1.js';
 import { launchProfile, newProfileDir, openApp } from '../e2e/fixtures.js';

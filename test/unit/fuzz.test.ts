@@ -1,5 +1,8 @@
 import { expect, it } from 'vitest';
 import { OPERATIONS, StoreError, createMemoryStore } from '../../src/core.js';
+import { SyncDevice } from '../../src/sync/device.js';
+import type { Ack, SyncLimits } from '../../src/sync/protocol.js';
+import { SyncServer } from '../../src/sync/server.js';
 import { STORE_ERROR_CODES, createFuzzer, describeCall, type FuzzOutcome } from '../fuzz/hostile.js';
 import { invariantProblems, rows, storedContent, withImage } from '../fuzz/invariants.js';
 
@@ -14,9 +17,29 @@ const CALLS = 10_000;
 
 it('10,000 hostile calls each succeed or throw a StoreError with a known code, and leave a sound database', async () => {
   console.log(`fuzz (node) seed ${SEED} (replay with FUZZ_SEED=${SEED})`);
-  const store = await createMemoryStore();
+  const memory = await createMemoryStore();
+  // Sync's two ends on the same store, under the names the fuzzer's generators use.
+  const device = SyncDevice.attach(memory);
+  const server = SyncServer.attach(memory);
+  const sync = {
+    enableSync: () => device.enable(),
+    syncWelcome: (w: never) => device.welcome(w),
+    nextPush: (l: SyncLimits) => device.nextPush(l),
+    acknowledgePush: (ack: Ack) => device.acknowledge(ack),
+    refusePush: (push: number, error: never) => device.refusePush(push, error),
+    nextPull: (limit?: number) => device.nextPull(limit),
+    applyPulled: (changes: never, cursor: number, more: boolean) => device.applyPulled(changes, cursor, more),
+    syncStatus: () => device.status(),
+    serveHello: (hello: unknown) => server.hello(hello),
+    servePush: (id: string, frame: unknown) => server.push(id, frame),
+    servePull: (id: string, frame: unknown) => server.pull(id, frame),
+    syncCursor: () => server.cursor(),
+    logOwnWrites: () => server.logOwnWrites(),
+  };
+  const store = Object.assign(memory, sync);
   const methods = [
     ...Object.keys(OPERATIONS).filter((m) => m !== 'close'),
+    ...Object.keys(sync),
     'exportBytes',
     'sessionIndexText',
   ];

@@ -3,7 +3,8 @@ import { createMemoryStore } from '../../src/core.js';
 import type { StoreChange } from '../../src/core/changes.js';
 import { watchBranch, watchThreads, type LiveHost } from '../../src/core/live.js';
 import { openStateStore, StoreError } from '../../src/index.js';
-import { probeRefusal, RETRY_FIRST_MS, RETRY_MAX_MS, retryDelay, syncProbeUrl, syncSocketUrl } from '../../worker/sync-connection.js';
+import { RETRY_FIRST_MS, RETRY_MAX_MS, retryDelay } from '../../src/sync/engine.js';
+import { probeRefusal, syncProbeUrl, syncSocketUrl } from '../../worker/sync-connection.js';
 
 /** The StoreError an openStateStore call is refused with (the options are checked before any worker starts). */
 async function refusal(options: Parameters<typeof openStateStore>[0]): Promise<StoreError> {
@@ -117,7 +118,7 @@ describe('sync notices and the live queries', () => {
     };
     return { store, host, reads, post };
   }
-  const syncNotice: StoreChange = { kind: 'sync', method: null, threadId: null, id: null, sync: { state: 'syncing', pending: 3, lastError: null, cursor: 7 } };
+  const syncNotice: StoreChange = { kind: 'sync', method: null, threadId: null, id: null, sync: { state: 'syncing', pending: 3, rejected: 0, lastError: null, cursor: 7 } };
 
   it('a sync notice re-runs neither watchBranch nor watchThreads; a pulled message does', async () => {
     const { store, host, reads, post } = await liveHost();
