@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS sync_state (
   one INTEGER PRIMARY KEY CHECK (one = 1),
   layout INTEGER NOT NULL,
   schema INTEGER NOT NULL,
-  secret TEXT,
+  secret TEXT NOT NULL,
   epoch TEXT,
   sent_seen INTEGER NOT NULL DEFAULT 0,
   resync INTEGER NOT NULL DEFAULT 0,
@@ -75,7 +75,7 @@ interface DeviceRow {
 
 interface StateRow {
   schema: number;
-  secret: string | null;
+  secret: string;
   epoch: string | null;
   sentSeen: number;
   resync: boolean;
@@ -102,6 +102,9 @@ interface Entry {
 
 /** Both parts of a mask: -1 wins. */
 const union = (a: number, b: number): number => (a === -1 || b === -1 ? -1 : a | b);
+
+/** A device's secret: 122 random bits. */
+const secret = (): string => crypto.randomUUID();
 
 /** A random site from the unleased half: a device that has never connected allocates from it. */
 function provisionalSite(): number {
@@ -180,7 +183,7 @@ export class SyncDevice {
     db.exec(DEVICE_SQL);
     const state = stateRow(db);
     if (!state) {
-      db.run('INSERT INTO sync_state(one, layout, schema) VALUES (1, ?1, ?2)', [LAYOUT, LATEST_SCHEMA_VERSION]);
+      db.run('INSERT INTO sync_state(one, layout, schema, secret) VALUES (1, ?1, ?2, ?3)', [LAYOUT, LATEST_SCHEMA_VERSION, secret()]);
       createTriggers(db);
     } else if (state.schema !== LATEST_SCHEMA_VERSION || !hasTrigger(db)) {
       // A migration may have added columns: new triggers, and the bits of pending entries no longer line up.
@@ -196,7 +199,7 @@ export class SyncDevice {
     db.exec(DEVICE_SQL);
     db.run('DELETE FROM sync_device');
     db.run('DELETE FROM sync_state');
-    db.run('INSERT INTO sync_state(one, layout, schema) VALUES (1, ?1, ?2)', [LAYOUT, LATEST_SCHEMA_VERSION]);
+    db.run('INSERT INTO sync_state(one, layout, schema, secret) VALUES (1, ?1, ?2, ?3)', [LAYOUT, LATEST_SCHEMA_VERSION, secret()]);
     createTriggers(db);
     const site = provisionalSite();
     db.run('INSERT INTO sync_device(one, device, site, next_id) VALUES (1, ?1, ?2, ?3)', [crypto.randomUUID(), site, site * SITE_SIZE + 1]);
@@ -257,7 +260,7 @@ export class SyncDevice {
   }
 
   /**
-   * Adopts the server's answer to `hello`: the secret, the site, which of the device's pushes were
+   * Adopts the server's answer to `hello`: the site, which of the device's pushes were
    * applied (the batch in flight is settled with the rejections the server kept), a rollback, and
    * whether to pull everything before pushing again.
    */
@@ -267,7 +270,6 @@ export class SyncDevice {
       const d = deviceRow(db);
       if (!d || !this.#enabled) throw new StoreError('INVALID_ARGUMENT', 'syncWelcome: sync is not enabled', { details: { field: 'welcome' } });
       const w = checkedWelcome(welcome);
-      if (w.secret !== undefined) db.run('UPDATE sync_state SET secret = ?1', [w.secret]);
       const rollback = w.lastPush > d.push;
       if (w.site !== d.site) {
         if (this.#hello().siteUsed) throw new StoreError('CONFLICT', `the server assigned site ${w.site}, but ids of site ${d.site} are already in use here`);
@@ -713,7 +715,7 @@ function stateRow(db: SqlDriver): StateRow | null {
   if (!r) return null;
   return {
     schema: Number(r['schema']),
-    secret: r['secret'] === null ? null : String(r['secret']),
+    secret: String(r['secret']),
     epoch: r['epoch'] === null ? null : String(r['epoch']),
     sentSeen: Number(r['sent_seen']),
     resync: Number(r['resync']) === 1,
@@ -785,7 +787,6 @@ function checkedWelcome(welcome: unknown): Welcome {
     throw bad('welcome must carry an integer site and lastPush', 'welcome');
   }
   if (typeof w.epoch !== 'string' || w.epoch === '') throw bad('welcome.epoch must be a non-empty string', 'welcome.epoch');
-  if (w.secret !== undefined && (typeof w.secret !== 'string' || w.secret === '')) throw bad('welcome.secret must be a non-empty string', 'welcome.secret');
   if (w.resync !== null && w.resync !== 'epoch' && w.resync !== 'floor' && w.resync !== 'rollback') throw bad('welcome.resync is not a known reason', 'welcome.resync');
   if (w.nextId !== undefined && !Number.isSafeInteger(w.nextId)) throw bad('welcome.nextId must be an integer', 'welcome.nextId');
   if (w.rejected !== undefined && !Array.isArray(w.rejected)) throw bad('welcome.rejected must be an array', 'welcome.rejected');

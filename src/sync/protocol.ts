@@ -88,8 +88,12 @@ export interface Hello {
   schema: number;
   /** A random id the device chose once, kept in its database. */
   device: string;
-  /** The secret the server issued this device at its first hello; null before. */
-  secret: string | null;
+  /**
+   * The device's secret, drawn when sync was turned on and never sent anywhere but in hello. The
+   * server records it at the device's first hello and refuses any later hello in the device's name
+   * without it (a device learns nothing from the server that it could lose before it stores it).
+   */
+  secret: string;
   /** The id block the device allocates message ids from (see docs/sync.md). */
   site: number;
   /** Whether the device has already given out ids from `site` (it wrote messages before ever connecting). */
@@ -119,8 +123,6 @@ export interface Welcome {
   limits: SyncLimits;
   /** The server's history: a new one after the server's data was replaced. */
   epoch: string;
-  /** Set at the device's first hello (and after the server lost its registration): keep it, present it. */
-  secret?: string;
   /** Pull everything before pushing, and why. */
   resync: ResyncReason | null;
   /** Rollback: ids below this in the device's site are taken on the server. */

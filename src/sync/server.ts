@@ -230,7 +230,7 @@ export class SyncServer {
   }
 
   /**
-   * A device says hello: checks its schema and secret, registers it (issuing a secret) or knows it,
+   * A device says hello: checks its schema and secret, registers it (with its secret) or knows it,
    * leases it a site (or accepts the provisional one it already used, if free), says which of its
    * pushes were applied, and whether it must pull everything first (a new history, a cursor below
    * what was collected, a rollback).
@@ -251,7 +251,6 @@ export class SyncServer {
       if (known?.secret && h.secret !== known.secret) {
         throw new StoreError('FORBIDDEN', `sync: device ${h.device} is registered with another secret; a copy of a device cannot say hello in its name`, { details: { field: 'hello.secret' } });
       }
-      const secret = known?.secret ? undefined : crypto.randomUUID();
       const sites = sitesOf(db, h.device).filter((s) => s > 0);
       let site: number;
       if (sites.includes(h.site)) site = h.site;
@@ -266,7 +265,7 @@ export class SyncServer {
       db.run(
         `INSERT INTO sync_devices(device, secret, cursor, seen_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(device) DO UPDATE SET secret = COALESCE(sync_devices.secret, excluded.secret), cursor = excluded.cursor, seen_at = excluded.seen_at`,
-        [h.device, secret ?? known?.secret ?? null, h.cursor, now],
+        [h.device, known?.secret ?? h.secret, h.cursor, now],
       );
       this.#collect(now);
       const server = db.all('SELECT epoch, floor FROM sync_server')[0]!;
@@ -275,7 +274,6 @@ export class SyncServer {
       const rollback = lastPush > h.push;
       const resync = h.epoch !== epoch ? 'epoch' : h.cursor < Number(server['floor']) ? 'floor' : rollback ? 'rollback' : null;
       const welcome: Welcome = { type: 'welcome', site, lastPush, cursor: serverCursor(db), limits: l, epoch, resync };
-      if (secret) welcome.secret = secret;
       if (rollback) {
         welcome.nextId = Number(db.all('SELECT COALESCE(MAX(id), 0) + 1 AS n FROM messages WHERE id >= ?1 AND id < ?2', [site * SITE_SIZE, (site + 1) * SITE_SIZE])[0]!['n']);
       }
@@ -791,7 +789,7 @@ function checkedHello(frame: unknown): Hello {
   if (h.protocol !== SYNC_PROTOCOL) throw bad(`protocol ${String(h.protocol)} is not ${SYNC_PROTOCOL}; reload the app to update it`, 'hello.protocol');
   if (!Number.isSafeInteger(h.schema)) throw bad('hello.schema must be an integer', 'hello.schema');
   checkedDevice(h.device, 'hello.device');
-  if (h.secret !== null && (typeof h.secret !== 'string' || h.secret.length > 200)) throw bad('hello.secret must be a string or null', 'hello.secret');
+  if (typeof h.secret !== 'string' || h.secret.length < 16 || h.secret.length > 200) throw bad('hello.secret must be a string of 16 to 200 characters', 'hello.secret');
   if (!Number.isSafeInteger(h.site) || h.site! < 1 || h.site! >= MAX_SITES) throw bad(`hello.site must be an integer from 1 to ${MAX_SITES - 1}`, 'hello.site');
   if (typeof h.siteUsed !== 'boolean' || typeof h.preSync !== 'boolean') throw bad('hello.siteUsed and hello.preSync must be booleans', 'hello');
   if (!Number.isSafeInteger(h.push) || h.push! < 0) throw bad('hello.push must be a non-negative integer', 'hello.push');
