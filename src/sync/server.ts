@@ -535,11 +535,8 @@ class PushRun {
       const present = readRow(db, link.table, values) !== null;
       if (parentLog && !this.#sawDeletion(parentLog)) return SKIPPED;
       if (link.required && !present) {
-        if (parentLog?.deleted) {
-          // A message whose parent message is deleted goes too, everywhere (rule 4).
-          if (link.table === 'messages') logRow(db, table, c.keyText, { deleted: true, device: SERVER_DEVICE, own: false });
-          return SKIPPED;
-        }
+        // Deleted: the row goes with it (rule 4; its device deletes its copy when it pulls the parent's tombstone).
+        if (parentLog?.deleted) return SKIPPED;
         // Never here: the parent is still on its way (later in this push), or set aside on the device.
         if (!last) return { applied: false, retry: true };
         return { applied: false, rejected: { code: 'NOT_FOUND', message: `its parent ${link.table} ${JSON.stringify(values)} is not on the server` } };
