@@ -201,10 +201,15 @@ describe('6. a device that went back in time is detected and recovers with nothi
     const [server, a, b] = await trio();
     a.store.upsertThreadGoal(goal('t', 'g'));
     settle(server, a, b);
-    const backup = { bytes: a.store.exportBytes(), sessionIndex: a.store.sessionIndexText() };
+    // The backup holds changes not yet pushed: the pushes the restore makes it forget had carried them.
     a.store.recordThreadGoalUsage('t', 40, 4, 5);
+    a.store.updateThread('t', { title: 'named before the backup' });
+    const backup = { bytes: a.store.exportBytes(), sessionIndex: a.store.sessionIndexText() };
     const lost = a.store.appendMessage('t', 'user', 'pushed, then forgotten by the restore');
     session(server, a);
+    // Another device renames the thread after those pushes: the restored device must not undo it.
+    b.store.updateThread('t', { title: 'renamed by B after' });
+    session(server, b);
     // The device's storage goes back to the backup; it writes before it connects again.
     const store = await createMemoryStore(backup);
     const restored: DeviceSide = { store, sync: SyncDevice.attach(store) };
@@ -216,6 +221,7 @@ describe('6. a device that went back in time is detected and recovers with nothi
     for (const s of [server, restored, b]) {
       expect(contents(s)).toEqual(['pushed, then forgotten by the restore', 'written after the restore']);
       expect(s.store.getThreadGoal('t')).toMatchObject({ tokensUsed: 42, timeUsedSeconds: 4 });
+      expect(s.store.getThread('t')?.name).toBe('renamed by B after');
     }
     expect(restored.store.listThreadMessages('t').find((m) => m.content === 'written after the restore')?.id).not.toBe(lost);
     await sameEverywhere(server, restored, b);
