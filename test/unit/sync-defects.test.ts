@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/memory-store.js';
 import { SyncDevice, sweepOwnWork } from '../../src/sync/device.js';
 import { DEFAULT_SYNC_LIMITS, SITE_SIZE } from '../../src/sync/protocol.js';
-import { connect, dump, goal, newDevice, newServer, reopen, session, settle, thread, type DeviceSide, type ServerSide } from '../support/sync-loop.js';
+import { connect, dump, goal, newDevice, newServer, reopen, session, settle, sqlOf, thread, type DeviceSide, type ServerSide } from '../support/sync-loop.js';
 
 /**
  * One test per defect of issue 20, each named after the behaviour the fix guarantees, each found
@@ -313,7 +313,9 @@ describe('10. fields merge one by one', () => {
     // Named already, so that A's message only moves updatedAt (a first message names an unnamed thread).
     a.store.updateThread('t', { title: 'first name' });
     settle(server, a, b, c);
-    a.store.appendMessage('t', 'user', 'offline on A');
+    // addMessage moves the thread's updatedAt: A's push carries a change of the thread row.
+    a.store.addMessage('t', { role: 'user', content: 'offline on A' });
+    expect(sqlOf(a).all("SELECT cols FROM sync_outbox WHERE tbl = 'threads'")).toHaveLength(1);
     b.store.updateThread('t', { title: 'B names it' });
     session(server, b);
     session(server, c);
