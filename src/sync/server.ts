@@ -673,7 +673,9 @@ class PullPage {
       }
       last = Number(e['seq']);
     }
-    return { type: 'changes', changes: this.#changes, cursor: page.length > 0 ? Number(page[page.length - 1]!['seq']) : last, more };
+    // The last page brings the device to the server's cursor, also past tombstones collected at the end of the log.
+    const end = page.length > 0 ? Number(page[page.length - 1]!['seq']) : last;
+    return { type: 'changes', changes: this.#changes, cursor: more ? end : Math.max(end, serverCursor(db)), more };
   }
 
   #add(log: LogEntry, table: SyncTable, text: string): void {
@@ -713,9 +715,12 @@ class PullPage {
 
 // --- the log and the registrations ---------------------------------------------------------------
 
-/** The server's newest seq. */
+/**
+ * The server's newest seq: the log's, or the floor when the newest entries were tombstones that were
+ * collected since (every seq ever given out is at most this; a device at it has everything).
+ */
 function serverCursor(db: SqlDriver): number {
-  return Number(db.all('SELECT COALESCE(MAX(seq), 0) AS s FROM sync_log')[0]!['s']);
+  return Number(db.all('SELECT MAX((SELECT COALESCE(MAX(seq), 0) FROM sync_log), (SELECT floor FROM sync_server)) AS s')[0]!['s']);
 }
 
 function toLog(r: SqlRow): LogEntry {

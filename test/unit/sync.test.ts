@@ -391,4 +391,36 @@ describe('sync between devices and their server (core, in-process)', () => {
     expect(await dump(b)).toEqual(before);
     expect(b.sync.status().cursor).toBe(0);
   });
+
+  it('tombstones every active device has pulled past are collected; a device away longer than the window re-pulls everything', async () => {
+    let now = 1_000;
+    const server = await newServer({ retentionSeconds: 100, collectEverySeconds: 0, now: () => now });
+    const a = await newDevice();
+    const b = await newDevice();
+    const away = await newDevice();
+    a.store.upsertThread(thread('doomed'));
+    a.store.upsertThread(thread('kept'));
+    settle(server, a, b, away);
+    // The device goes away with an edit of a thread that will be deleted, and a thread of its own.
+    away.store.updateThread('doomed', { title: 'edited while away' });
+    away.store.upsertThread(thread('made while away'));
+    a.store.deleteThread('doomed');
+    settle(server, a, b);
+    expect(server.sync.sizes().tombstones).toBeGreaterThan(0);
+    // Time passes: the away device falls out of the window; the others' hellos collect the tombstones.
+    now += 1_000;
+    settle(server, a, b);
+    expect(server.sync.sizes()).toMatchObject({ tombstones: 0 });
+    expect(server.sync.sizes().floor).toBeGreaterThan(0);
+    // It comes back: its cursor is below what was collected, so it pulls everything before it pushes.
+    session(server, away);
+    settle(server, a, b, away);
+    for (const s of [server, a, b, away]) {
+      expect(s.store.getThread('doomed')).toBeNull();
+      expect(s.store.getThread('made while away')).not.toBeNull();
+      expect(s.store.getThread('kept')).not.toBeNull();
+    }
+    expect(await dump(away)).toEqual(await dump(server));
+    expect(await dump(a)).toEqual(await dump(server));
+  });
 });
