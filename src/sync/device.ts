@@ -509,9 +509,16 @@ export function sweepOwnWork(store: StateStore, device: SyncDevice, now: number)
 /** The one page of pulled rows being applied. */
 class PulledPage {
   readonly #announced = new Map<string, StoreChange>();
-  readonly #arrived = new Map<string, number[]>();
+  readonly #arrived = new Map<string, { id: number; parent: number | null }[]>();
   readonly #state: StateRow;
   readonly #device: DeviceRow;
+  /** The rows with an outbox entry, and those set aside, read once per page (most pulled rows have neither). */
+  readonly #pending: Set<string>;
+  readonly #setAside: Set<string>;
+  /** Parents found present in this page (the rows it wrote among them); a delete forgets them. */
+  readonly #present = new Set<string>();
+  /** A re-pull's delivered keys, recorded once per page. */
+  readonly #seen: { table: SyncTable; key: string }[] = [];
 
   constructor(
     private readonly db: SqlDriver,
@@ -522,6 +529,9 @@ class PulledPage {
     if (!d || !s) throw new StoreError('INVALID_ARGUMENT', 'applyPulled: sync is not enabled', { details: { field: 'changes' } });
     this.#device = d;
     this.#state = s;
+    const keys = (sql: string) => new Set(db.all(sql).map((r) => `${r['tbl']}\u0000${r['key']}`));
+    this.#pending = keys('SELECT tbl, key FROM sync_outbox');
+    this.#setAside = keys('SELECT tbl, key FROM sync_rejected');
   }
 
   apply(changes: PulledChange[], cursor: number, more: boolean): StoreChange[] {
@@ -541,12 +551,13 @@ class PulledPage {
     try {
       for (const { c, i, table, key } of sorted) {
         const k = keyText(db, key);
-        if (this.#state.resync) db.run('INSERT OR IGNORE INTO sync_seen(tbl, key) VALUES (?1, ?2)', [table, k]);
+        if (this.#state.resync) this.#seen.push({ table, key: k });
         if (table === SESSION_INDEX) this.#entry(c, i, key, k);
         else this.#row(table, c, i, key, k);
       }
+      if (this.#seen.length > 0) db.run('INSERT OR IGNORE INTO sync_seen(tbl, key) SELECT value ->> 0, value ->> 1 FROM json_each(?1)', [JSON.stringify(this.#seen.map((r) => [r.table, r.key]))]);
       for (const [threadId, ids] of this.#arrived) followLeaf(db, threadId, ids);
-      this.#retryOrphans(sorted.map(({ table, key }) => `${table}\u0000${keyText(db, key)}`));
+      if (this.#setAside.size > 0) this.#retryOrphans(sorted.map(({ table, key }) => `${table}\u0000${keyText(db, key)}`));
       db.run('UPDATE sync_device SET cursor = MAX(cursor, ?1)', [cursor]);
       if (this.#state.resync && !more) this.#finishResync();
     } finally {
@@ -600,13 +611,14 @@ class PulledPage {
       db.run('DELETE FROM sync_outbox WHERE tbl = ?1 AND key = ?2', [table, k]);
       return;
     }
-    let e = entryOf(db, table, k);
+    const id = `${table}\u0000${k}`;
+    let e = this.#pending.has(id) ? entryOf(db, table, k) : null;
     if (e && c.lost === true) e = this.#lost(e);
-    db.run('DELETE FROM sync_rejected WHERE tbl = ?1 AND key = ?2', [table, k]);
+    if (this.#setAside.has(id)) db.run('DELETE FROM sync_rejected WHERE tbl = ?1 AND key = ?2', [table, k]);
     const p = policyOf(table);
-    const local = readRow(db, table, key);
     if (e) {
       // This device's own unpushed change stays on top (docs/sync.md, rule 8).
+      const local = readRow(db, table, key);
       if (!local) return;
       const mask = union(e.cols, e.oCols);
       if (p.scope && local[p.scope] !== remote[p.scope] && mask !== -1) {
@@ -626,7 +638,7 @@ class PulledPage {
       this.#write(table, merged, key, e);
       return;
     }
-    if (!parentsPresent(db, table, remote)) return;
+    if (!parentsPresent(db, table, remote, this.#present)) return;
     this.#write(table, remote, key, null);
   }
 
@@ -634,14 +646,21 @@ class PulledPage {
   #write(table: RowTable, row: SqlRow, key: (string | number)[], e: Entry | null): void {
     const db = this.db;
     const p = policyOf(table);
-    const exists = readRow(db, table, key) !== null;
+    // Local columns are kept on a row this device has; a new row starts without them.
+    const exists = p.local.length > 0 && readRow(db, table, key) !== null;
     writeRow(db, table, row, null, exists ? p.local : []);
+    this.#present.add(`${table}\u0000${JSON.stringify(key)}`);
     if (p.swept && !e) db.run('INSERT OR IGNORE INTO sync_remote(tbl, key) VALUES (?1, ?2)', [table, keyText(db, key)]);
     const threadId = threadOfRow(db, table, row);
     this.#announce(KINDS[table], threadId, noticeTarget(table, key));
     if (table === 'messages') {
       const id = Number(row['id']);
-      if (threadId) this.#arrived.set(threadId, [...(this.#arrived.get(threadId) ?? []), id]);
+      if (threadId) {
+        const m = { id, parent: row['parent_entry_id'] === null || row['parent_entry_id'] === undefined ? null : Number(row['parent_entry_id']) };
+        const ids = this.#arrived.get(threadId);
+        if (ids) ids.push(m);
+        else this.#arrived.set(threadId, [m]);
+      }
       // A message of this device's own site it does not remember writing (a rollback): never give its id out again.
       if (Math.floor(id / SITE_SIZE) === this.#device.site) db.run('UPDATE sync_device SET next_id = MAX(next_id, ?1)', [id + 1]);
     }
@@ -651,6 +670,7 @@ class PulledPage {
   #drop(root: RowRef): void {
     const db = this.db;
     const threadId = threadOfRow(db, root.table, readRow(db, root.table, root.key));
+    this.#present.clear();
     const gone = deleteCascade(db, root);
     for (const r of gone) {
       const k = keyText(db, r.key);
@@ -812,23 +832,16 @@ function renumberMessages(db: SqlDriver, renamed: ReadonlyMap<number, number>): 
 }
 
 /** Moves a thread's leaf down the arrived messages that continue it, one generation at a time. */
-function followLeaf(db: SqlDriver, threadId: string, ids: number[]): void {
+function followLeaf(db: SqlDriver, threadId: string, arrived: readonly { id: number; parent: number | null }[]): void {
   fixLeaf(db, threadId);
   const row = db.all('SELECT current_leaf_id FROM threads WHERE id = ?1', [threadId])[0];
   if (!row) return;
+  const children = new Map<number | null, number[]>();
+  for (const m of arrived) children.set(m.parent, [...(children.get(m.parent) ?? []), m.id]);
   let leaf = row['current_leaf_id'] === null ? null : Number(row['current_leaf_id']);
-  const arrived = new Set(ids);
   const start = leaf;
-  for (;;) {
-    const next = db
-      .all('SELECT id FROM messages WHERE thread_id = ?1 AND parent_entry_id IS ?2 ORDER BY id', [threadId, leaf])
-      .map((r) => Number(r['id']))
-      .filter((id) => arrived.has(id));
-    // Only an unambiguous continuation moves the view: one arrived child of the leaf.
-    if (next.length !== 1) break;
-    leaf = next[0]!;
-    arrived.delete(leaf);
-  }
+  // Only an unambiguous continuation moves the view: one arrived child of the leaf.
+  for (let next = children.get(leaf); next?.length === 1; next = children.get(leaf)) leaf = next[0]!;
   if (leaf !== start) db.run('UPDATE threads SET current_leaf_id = ?1 WHERE id = ?2', [leaf, threadId]);
 }
 

@@ -85,9 +85,9 @@ export function fixLeaf(db: SqlDriver, threadId: string): void {
 /**
  * Inserts `row`, or updates the existing row's given columns (every column when `columns` is null),
  * keeping `keep`; a write that changes nothing is not made. References to rows that are gone are set
- * to NULL, as the database would have done had they gone after.
+ * to NULL, as the database would have done had they gone after. Returns the values it wrote.
  */
-export function writeRow(db: SqlDriver, table: RowTable, row: SqlRow, columns: readonly string[] | null, keep: readonly string[] = []): void {
+export function writeRow(db: SqlDriver, table: RowTable, row: SqlRow, columns: readonly string[] | null, keep: readonly string[] = []): SqlRow {
   const p = policyOf(table);
   const values = { ...row };
   for (const ref of p.references) {
@@ -103,15 +103,19 @@ export function writeRow(db: SqlDriver, table: RowTable, row: SqlRow, columns: r
     `INSERT INTO ${ident(table)} (${names.map(ident).join(', ')}) VALUES (${names.map((_, i) => `?${i + 1}`).join(', ')}) ON CONFLICT(${p.key.map(ident).join(', ')}) ${conflict}`,
     names.map((c) => values[c]!),
   );
+  return values;
 }
 
-/** Whether every required parent of `row` exists here. */
-export function parentsPresent(db: SqlDriver, table: RowTable, row: SqlRow): boolean {
+/** Whether every required parent of `row` exists here; `known` holds parents already found (`table\0json of key`), and learns the ones it finds. */
+export function parentsPresent(db: SqlDriver, table: RowTable, row: SqlRow, known?: Set<string>): boolean {
   for (const link of policyOf(table).parents) {
     if (!link.required) continue;
     const values = link.from.map((c) => row[c] ?? null);
     if (values.some((v) => v === null)) continue;
+    const id = `${link.table}\u0000${JSON.stringify(values)}`;
+    if (known?.has(id)) continue;
     if (db.all(`SELECT 1 FROM ${ident(link.table)} WHERE ${keyWhere(link.to)} LIMIT 1`, values).length === 0) return false;
+    known?.add(id);
   }
   return true;
 }

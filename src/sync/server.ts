@@ -413,6 +413,8 @@ interface Checked {
 /** One push being applied: every change checked, then each applied in its own savepoint. */
 class PushRun {
   readonly #sites: Set<number>;
+  /** Parents found present and seen in this push (a thread's messages share one); any delete forgets them. */
+  readonly #parentsOk = new Set<string>();
 
   constructor(
     private readonly db: SqlDriver,
@@ -516,6 +518,7 @@ class PushRun {
     if (log && !this.#sawDeletion(log)) return SKIPPED;
     if (log?.deleted && !p.recreate) return SKIPPED;
     if (c.row === null) {
+      this.#parentsOk.clear();
       const gone = deleteCascade(db, { table, key: c.key });
       if (gone.length === 0 && (!log || log.deleted)) {
         this.#written(c);
@@ -531,9 +534,12 @@ class PushRun {
       const values = link.from.map((col) => row[col] ?? null);
       if (values.some((v) => v === null)) continue;
       const parentText = keyText(db, values);
+      const known = `${link.table}\u0000${parentText}`;
+      if (this.#parentsOk.has(known)) continue;
       const parentLog = logEntry(db, link.table, parentText);
       const present = readRow(db, link.table, values) !== null;
       if (parentLog && !this.#sawDeletion(parentLog)) return SKIPPED;
+      if (present) this.#parentsOk.add(known);
       if (link.required && !present) {
         // Deleted: the row goes with it (rule 4; its device deletes its copy when it pulls the parent's tombstone).
         if (parentLog?.deleted) return SKIPPED;
@@ -549,11 +555,12 @@ class PushRun {
       if (refusal) return refusal;
     }
     if (current && p.scope && !whole && current[p.scope] !== row[p.scope]) return SKIPPED;
-    this.#write(table, row, current, whole ? null : c.change.cols!, c.change.add);
-    const after = readRow(db, table, c.key)!;
-    const synced = Object.keys(row);
-    logRow(db, table, c.keyText, { deleted: false, device: this.device, own: sameValues(after, row, synced) }, log);
+    const after = this.#write(table, row, current, whole ? null : c.change.cols!, c.change.add);
+    // The pusher holds exactly this state when the server wrote what it pushed (its pulls may skip the row).
+    logRow(db, table, c.keyText, { deleted: false, device: this.device, own: sameValues(after, row, Object.keys(row)) }, log);
     this.#written(c);
+    // A row just written is a parent later rows of this push may need.
+    this.#parentsOk.add(`${table}\u0000${c.keyText}`);
     return { applied: true };
   }
 
@@ -585,12 +592,9 @@ class PushRun {
   }
 
   /** Writes a pushed row onto the server's: new rows whole; existing ones column by column, max columns the larger, counters plus the delta. */
-  #write(table: RowTable, row: SqlRow, current: SqlRow | null, cols: readonly string[] | null, add: UsageDelta | undefined): void {
+  #write(table: RowTable, row: SqlRow, current: SqlRow | null, cols: readonly string[] | null, add: UsageDelta | undefined): SqlRow {
     const p = policyOf(table);
-    if (!current) {
-      writeRow(this.db, table, row, null);
-      return;
-    }
+    if (!current) return writeRow(this.db, table, row, null);
     const merged: SqlRow = { ...current, ...(cols === null ? row : Object.fromEntries(cols.map((col) => [col, row[col] ?? null]))) };
     for (const col of p.max) if (col in row) merged[col] = larger(current[col] ?? null, row[col] ?? null);
     if (cols !== null && add) {
@@ -599,7 +603,7 @@ class PushRun {
       merged['continuation_count'] = Number(current['continuation_count'] ?? 0) + add.continuation_count;
     }
     const columns = columnsOf(this.db, table).filter((col) => !p.local.includes(col));
-    writeRow(this.db, table, merged, columns, p.local);
+    return writeRow(this.db, table, merged, columns, p.local);
   }
 
   /** The rollback ledger: this device's push `push` wrote this row. */
@@ -641,6 +645,8 @@ function checkedPull(frame: unknown): CheckedPull {
 class PullPage {
   readonly #changes: PulledChange[] = [];
   readonly #included = new Set<string>();
+  /** Parents the device has already: none of their log entries is after the cursor. */
+  readonly #earlier = new Set<string>();
 
   constructor(
     private readonly db: SqlDriver,
@@ -693,11 +699,14 @@ class PullPage {
           const values = link.from.map((c) => row[c] ?? null);
           if (values.some((v) => v === null)) continue;
           const parentText = keyText(db, values);
+          const parentId = `${link.table}\u0000${parentText}`;
+          if (this.#included.has(parentId) || this.#earlier.has(parentId)) continue;
           // Not yet delivered (after the cursor): sent ahead of the row, wherever the page ends up cut.
           const later = db.all('SELECT seq, tbl, key, deleted, device, own, dead_seq, dead_device FROM sync_log WHERE tbl = ?1 AND key = ?2 AND seq > ?3', [
             link.table, parentText, this.pull.cursor,
           ])[0];
           if (later) this.#add(toLog(later), link.table, parentText);
+          else this.#earlier.add(parentId);
         }
         change.row = wireRow(table, row);
       }
