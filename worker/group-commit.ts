@@ -33,7 +33,11 @@ export class GroupCommit {
 
   constructor(
     private readonly db: SqlDriver,
-    private readonly afterCommit: () => void,
+    /**
+     * Runs after every commit. When it returns a promise (memory mode under `strict`: the commit's
+     * write to IndexedDB), the commit's calls settle only once it has settled, and fail if it fails.
+     */
+    private readonly afterCommit: () => Promise<void> | undefined | void,
   ) {
     // A MessageChannel hop is a macrotask without setTimeout's clamping.
     this.channel.port1.onmessage = () => this.flush();
@@ -94,9 +98,27 @@ export class GroupCommit {
     } catch (error) {
       outcome = { ok: false, error };
     }
-    this.afterCommit();
-    if (outcome.ok) call.resolve(outcome.value);
-    else call.reject(outcome.error);
+    const outcomes = [outcome];
+    this.settleWhenDurable([call], outcomes, this.afterCommit());
+  }
+
+  /** Settles a batch's calls, after `durable` when there is one: a failure there fails every call that had succeeded. */
+  private settleWhenDurable(batch: Pending[], outcomes: Outcome[], durable: Promise<void> | undefined | void): void {
+    const settle = () =>
+      batch.forEach((call, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) call.resolve(outcome.value);
+        else call.reject(outcome.error);
+      });
+    if (!durable) {
+      settle();
+      return;
+    }
+    durable.then(settle, (error: unknown) => {
+      const failed = toStoreError(error, 'commit');
+      for (let i = 0; i < outcomes.length; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: failed };
+      settle();
+    });
   }
 
   /** Reads alone: each statement reads a committed state by itself, so no transaction is opened. */
@@ -142,12 +164,7 @@ export class GroupCommit {
     batch.forEach((call, i) => {
       if (outcomes[i]!.ok) call.committed?.();
     });
-    this.afterCommit();
-    batch.forEach((call, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) call.resolve(outcome.value);
-      else call.reject(outcome.error);
-    });
+    this.settleWhenDurable(batch, outcomes, this.afterCommit());
   }
 
   /** Stops accepting the scheduler's wake-ups. */

@@ -138,8 +138,9 @@ export class Leader implements LeaderApi {
     };
   }
 
-  private afterCommit(): void {
-    this.opened.afterCommit();
+  /** After every commit; returns the promise of its persistence when the commit's calls must wait for it (memory mode, strict). */
+  private afterCommit(): Promise<void> | undefined {
+    const durable = this.opened.afterCommit();
     if (this.pending.length > 0) {
       this.changes.postMessage(this.pending);
       this.pending = [];
@@ -153,6 +154,7 @@ export class Leader implements LeaderApi {
       this.prunedAt = this.commits.commits;
       this.commits.submit(() => pruneAppliedRequests(this.opened.driver, now() - REQUEST_LOG_SECONDS)).catch(() => {});
     }
+    return durable;
   }
 
   /** Runs one store method as the operation table says; a write with a request id is applied at most once. */
@@ -284,6 +286,7 @@ export class Leader implements LeaderApi {
       ...core,
       name: this.options.name,
       vfs: this.opened.vfs,
+      persistence: this.opened.persistence,
       fallbackReason: this.opened.fallbackReason,
       durability: this.options.durability,
       commits: this.commits.commits,
