@@ -32,5 +32,5 @@ export interface BrowserDriver {
   restart?(): Promise<void>;
 }
 
-/** The test app says it is ready (test/e2e/app/main.ts and its sibling pages). */
-export const isReady = (): boolean => document.getElementById('status')?.textContent === 'ready';
+/** The page says it is ready: the test app (test/e2e/app/main.ts and its sibling pages) or the demo (body[data-ready]). */
+export const isReady = (): boolean => document.getElementById('status')?.textContent === 'ready' || document.body?.dataset['ready'] === 'true';

@@ -132,18 +132,20 @@ export async function twoTabsDoNotOverwriteEachOther(driver: BrowserDriver): Pro
 }
 
 /**
- * The browser process is killed (SIGKILL) in the middle of a stream of strict writes on the fallback
- * path, three times; every write acknowledged before the kill is there afterwards, and the database is whole.
+ * The browser process is killed (SIGKILL) in the middle of a stream of strict writes, three times;
+ * every write acknowledged before the kill is there afterwards, and the database is whole. `storage`:
+ * the fallback path (the test app's worker without OPFS), or the best the browser has (`auto`).
  */
-export async function killedBrowserLosesNoAcknowledgedWrite(driver: BrowserDriver): Promise<void> {
+export async function killedBrowserLosesNoAcknowledgedWrite(driver: BrowserDriver, storage: 'fallback' | 'auto' = 'fallback'): Promise<void> {
   if (!driver.killAndRestart) throw new Error(`${driver.engine}: this driver cannot kill its browser`);
-  const name = `kill-fallback-${crypto.randomUUID()}`;
+  const name = `kill-${storage}-${crypto.randomUUID()}`;
+  const fallbackOnly = storage === 'fallback';
   const acknowledged: string[] = [];
   for (let round = 0; round < 3; round++) {
     const tab = await driver.newTab();
     await tab.evaluate(
-      async ({ name, round }) => {
-        const store = await window.openStateStore({ name, worker: window.workerWithoutOpfs() });
+      async ({ name, round, fallbackOnly }) => {
+        const store = await window.openStateStore(fallbackOnly ? { name, worker: window.workerWithoutOpfs() } : { name });
         await store.upsertThread({ id: `r${round}`, preview: '', ephemeral: false, modelProvider: 'p', createdAt: 1, updatedAt: 1, status: 'idle', cwd: '/', cliVersion: '1', source: 'api', name: `round ${round}` });
         const w = window as unknown as { acked: string[]; writing: boolean };
         w.acked = [];
@@ -159,7 +161,7 @@ export async function killedBrowserLosesNoAcknowledgedWrite(driver: BrowserDrive
         };
         for (let i = 0; i < 4; i++) void next().catch(() => {});
       },
-      { name, round },
+      { name, round, fallbackOnly },
     );
     // Wait for a number of acknowledged writes (a condition, not a time), then take them and kill at once.
     await expect.poll(() => tab.evaluate(() => (window as unknown as { acked: string[] }).acked.length), { timeout: 60_000, intervals: [50] }).toBeGreaterThan(20 + round * 10);
@@ -168,16 +170,16 @@ export async function killedBrowserLosesNoAcknowledgedWrite(driver: BrowserDrive
     await driver.killAndRestart();
   }
   const tab = await driver.newTab();
-  const found = await tab.evaluate(async (name) => {
-    const store = await window.openStateStore({ name, worker: window.workerWithoutOpfs() });
+  const found = await tab.evaluate(async ({ name, fallbackOnly }) => {
+    const store = await window.openStateStore(fallbackOnly ? { name, worker: window.workerWithoutOpfs() } : { name });
     const contents: string[] = [];
     for (let round = 0; round < 3; round++) for (const m of await store.listMessages(`r${round}`, 100_000)) contents.push(m.content.slice(0, m.content.lastIndexOf('-')));
     const integrity = await store.integrityCheck();
     const info = await store.info();
     await store.close();
     return { contents, integrity, vfs: info.vfs };
-  }, name);
-  expect(found.vfs).toBe('memory');
+  }, { name, fallbackOnly });
+  expect(found.vfs).toBe(fallbackOnly ? 'memory' : 'opfs-sahpool');
   expect(found.integrity).toEqual({ ok: true, problems: [] });
   const present = new Set(found.contents);
   expect(acknowledged.filter((text) => !present.has(text))).toEqual([]);
