@@ -1,5 +1,5 @@
 import * as fallback from './bodies/fallback.js';
-import { test } from './fixtures.js';
+import { expect, test } from './fixtures.js';
 
 // The fallback path (no OPFS: memory, each commit's pages in IndexedDB). Shared with test/e2e/fallback.spec.ts.
 test('strict: IndexedDB holds each commit when its write resolves; relaxed: the debounced write lands later', async ({ driver }) => {
@@ -21,4 +21,9 @@ test('on OPFS too: the browser killed mid-write three times loses no acknowledge
   test.skip(!driver.killAndRestart || driver.engine === 'webkit', `${driver.engine} has no OPFS or no on-disk profile here`);
   test.setTimeout(240_000);
   await fallback.killedBrowserLosesNoAcknowledgedWrite(driver, 'auto');
+});
+test('the storage is picked by feature detection, never by user agent (a worker claiming Mobile Safari changes nothing)', async ({ driver }) => {
+  const { vfs } = await fallback.storageIsPickedByFeaturesNotUserAgent(driver);
+  // WebKitGTK has no OPFS; Firefox has.
+  expect(vfs).toBe(driver.engine === 'webkit' ? 'memory' : 'opfs-sahpool');
 });

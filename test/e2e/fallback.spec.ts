@@ -59,6 +59,9 @@ test.describe('fallback path, shared with Firefox and WebKit', () => {
   test('two tabs without OPFS or Web Locks never overwrite each other: a commit on a stale state is refused with CONFLICT and the tab reloads', async ({ profile, baseURL }) => {
     await fallback.twoTabsDoNotOverwriteEachOther(driverOf(profile, baseURL));
   });
+  test('the storage is picked by feature detection, never by user agent (a worker claiming Mobile Safari changes nothing)', async ({ profile, baseURL }) => {
+    expect(await fallback.storageIsPickedByFeaturesNotUserAgent(driverOf(profile, baseURL))).toEqual({ vfs: 'opfs-sahpool' });
+  });
   test('the browser killed mid-write three times: no acknowledged strict write is lost', async ({ baseURL }) => {
     test.setTimeout(180_000);
     const dir = newProfileDir();

@@ -193,3 +193,29 @@ export async function killedBrowserLosesNoAcknowledgedWrite(driver: BrowserDrive
   expect(acknowledged.length).toBeGreaterThan(60);
   await tab.close();
 }
+
+/**
+ * The store picks its storage by feature detection, never by user agent: a worker that claims to be
+ * Mobile Safari gets what the browser really has (OPFS where it is there, memory + IndexedDB where not).
+ */
+export async function storageIsPickedByFeaturesNotUserAgent(driver: BrowserDriver): Promise<{ vfs: string }> {
+  const tab = await driver.newTab();
+  const found = await tab.evaluate(async (name) => {
+    const info = async (worker?: Worker) => {
+      const store = await window.openStateStore(worker ? { name: `${name}-ua`, worker } : { name });
+      const i = await store.info();
+      await store.close();
+      return { vfs: i.vfs ?? '', persistence: i.persistence ?? '', fallbackReason: i.fallbackReason ?? null };
+    };
+    // What the worker sees: a fake agent, and whether OPFS is there.
+    const probe = new Worker(URL.createObjectURL(new Blob([`postMessage(typeof navigator.storage?.getDirectory === 'function')`], { type: 'text/javascript' })));
+    const opfsInWorkers = await new Promise<boolean>((resolve) => (probe.onmessage = (e) => resolve(e.data as boolean)));
+    probe.terminate();
+    return { plain: await info(), safari: await info(window.workerWithSafariUserAgent()), opfsInWorkers };
+  }, `ua-${crypto.randomUUID()}`);
+  expect(found.safari).toEqual(found.plain);
+  expect(found.plain.vfs).toBe(found.opfsInWorkers ? 'opfs-sahpool' : 'memory');
+  expect(found.plain.persistence).toBe(found.opfsInWorkers ? 'opfs' : 'indexeddb');
+  await tab.close();
+  return { vfs: found.plain.vfs };
+}

@@ -7,6 +7,7 @@ declare global {
     runContractCase(name: string): Promise<void>;
     workerWithoutOpfs(): Worker;
     workerWithoutOpfsOrLocks(): Worker;
+    workerWithSafariUserAgent(): Worker;
     storedCommits(storeName: string): Promise<number>;
     ownWorker(): Worker;
     readStoreFile(storeName: string, file: string): Promise<string | null>;

@@ -36,6 +36,11 @@ function workerWithoutOpfs(): Worker {
   return new Worker(new URL('./no-opfs-worker.ts', import.meta.url), { type: 'module' });
 }
 
+/** The package's worker claiming a Mobile Safari user agent: the store must pick its storage by features alone. */
+function workerWithSafariUserAgent(): Worker {
+  return new Worker(new URL('./fake-user-agent-worker.ts', import.meta.url), { type: 'module' });
+}
+
 /** A worker with neither OPFS nor Web Locks: every tab leads alone on the same IndexedDB data. */
 function workerWithoutOpfsOrLocks(): Worker {
   return new Worker(new URL('./no-opfs-no-locks-worker.ts', import.meta.url), { type: 'module' });
@@ -154,5 +159,5 @@ async function readStoreFile(storeName: string, file: string): Promise<string | 
   }
 }
 
-Object.assign(window, { openStateStore, StoreError, runContractCase, workerWithoutOpfs, workerWithoutOpfsOrLocks, storedCommits, ownWorker, readStoreFile, quotaWorker, setQuotaExceeded, flushCountingWorker, syncFlushes, failoverWorker, armFailover, nextHungCommit });
+Object.assign(window, { openStateStore, StoreError, runContractCase, workerWithoutOpfs, workerWithoutOpfsOrLocks, workerWithSafariUserAgent, storedCommits, ownWorker, readStoreFile, quotaWorker, setQuotaExceeded, flushCountingWorker, syncFlushes, failoverWorker, armFailover, nextHungCommit });
 document.getElementById('status')!.textContent = 'ready';
