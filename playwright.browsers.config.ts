@@ -20,7 +20,7 @@ export default defineConfig({
     // Firefox ESR: OPFS and the sahpool VFS, like Chromium; the whole list of shared suites.
     { name: 'firefox', testMatch: ['**/*.spec.ts'] },
     // WebKitGTK has no OPFS: the contract suite and the fallback path.
-    { name: 'webkit', testMatch: ['**/contract.spec.ts', '**/fallback.spec.ts', '**/persistence.spec.ts'] },
+    { name: 'webkit', testMatch: ['**/contract.spec.ts', '**/contract-2.spec.ts', '**/fallback.spec.ts', '**/persistence.spec.ts'] },
   ],
   webServer: [previewServer('test/e2e/vite.config.ts', PORTS.e2ePreview), previewServer('demo/vite.config.ts', PORTS.demoPreview)],
 });
