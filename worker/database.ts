@@ -273,8 +273,8 @@ async function openMemory(sqlite3: Sqlite3, name: string, durability: Durability
 
   const persistNow = (mode: Durability): Promise<void> => {
     if (reloading) {
-      // This commit was made on the state being thrown away.
-      takeBatch();
+      // This commit was made on the state being thrown away (a call that wrote nothing just waits).
+      if (!takeBatch()) return reloading;
       const refused = reloading.then(() => {
         throw new StoreError('CONFLICT', 'the commit was not kept: the store was reloading what IndexedDB holds after another writer', { details: { reason: 'another-writer' } });
       });
