@@ -21,6 +21,10 @@ export interface Tab {
 
 export interface BrowserDriver {
   readonly engine: Engine;
+  /** Whether this browser's workers have OPFS with sync access handles (what the store's `auto` looks for). */
+  readonly opfs: boolean;
+  /** The page has navigator.storage.getDirectory, but it rejects (an ephemeral session, a private window). */
+  readonly getDirectoryRejects?: boolean;
   /** A new tab in the same profile, with `path` of the test app opened (default "/"). */
   newTab(path?: string): Promise<Tab>;
   /**

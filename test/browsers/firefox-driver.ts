@@ -45,6 +45,7 @@ function firefoxTab(page: Page, baseURL: string): Tab {
 export function firefoxDriver(holder: { browser: Browser }, dir: string, baseURL: string): BrowserDriver {
   return {
     engine: 'firefox',
+    opfs: true,
     async newTab(path = '/') {
       const tab = firefoxTab(await holder.browser.newPage(), baseURL);
       await tab.open(path);

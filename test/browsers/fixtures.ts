@@ -16,7 +16,9 @@ import { startWebKit, webkitDriver } from './webkit-driver.js';
 export const test = base.extend<{ engine: Engine }, { driver: BrowserDriver }>({
   driver: [
     async ({}, use, workerInfo) => {
-      const engine = workerInfo.project.name as Engine;
+      // "webkit-fs": WebKitGTK with its Storage API and File System (OPFS) features turned on at run time.
+      const project = workerInfo.project.name;
+      const engine = project.replace(/-fs$/, '') as Engine;
       const baseURL = url(PORTS.e2ePreview);
       if (engine === 'firefox') {
         const dir = mkdtempSync(join(tmpdir(), 'ass-firefox-'));
@@ -25,8 +27,10 @@ export const test = base.extend<{ engine: Engine }, { driver: BrowserDriver }>({
         await holder.browser.close().catch(() => {});
         rmSync(dir, { recursive: true, force: true });
       } else if (engine === 'webkit') {
-        const webkit = await startWebKit(PORTS.webkitDriver + workerInfo.parallelIndex);
-        await use(webkitDriver(webkit.session, baseURL));
+        const features = project === 'webkit-fs' ? ['+StorageAPI', '+StorageAPIEstimate', '+FileSystem', '+FileSystemWritableStream'] : [];
+        const webkit = await startWebKit(PORTS.webkitDriver + workerInfo.parallelIndex, features);
+        // No OPFS either way: with the features on, getDirectory rejects in this ephemeral session.
+        await use(webkitDriver(webkit.session, baseURL, false, features.length > 0));
         await webkit.close();
       } else {
         throw new Error(`no driver for the project ${engine}`);

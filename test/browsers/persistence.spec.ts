@@ -5,7 +5,7 @@ import { expect, test } from './fixtures.js';
 // Firefox, memory with IndexedDB in WebKitGTK (no OPFS there).
 test('data written before a reload is read back after it (on the storage the browser has)', async ({ driver }) => {
   const { vfs } = await persistence.reload(driver);
-  expect(vfs).toBe(driver.engine === 'webkit' ? 'memory' : 'opfs-sahpool');
+  expect(vfs).toBe(driver.opfs ? 'opfs-sahpool' : 'memory');
 });
 
 test('data survives closing the browser and starting it again on the same profile', async ({ driver }) => {
@@ -14,6 +14,6 @@ test('data survives closing the browser and starting it again on the same profil
 });
 
 test('session_index.jsonl exists in the store directory of OPFS with one line per append, in the seed format', async ({ driver }) => {
-  test.skip(driver.engine === 'webkit', 'WebKitGTK has no OPFS');
+  test.skip(!driver.opfs, `${driver.engine} has no OPFS here`);
   await persistence.sessionIndexFile(driver);
 });

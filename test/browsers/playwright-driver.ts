@@ -34,6 +34,7 @@ function processesOfProfile(dir: string): number[] {
 export function playwrightDriver(holder: { context: BrowserContext }, baseURL: string, launch?: () => Promise<BrowserContext>, dir?: string): BrowserDriver {
   const driver: BrowserDriver = {
     engine: 'chromium',
+    opfs: true,
     async newTab(path = '/') {
       const page = await holder.context.newPage();
       const tab = playwrightTab(page, baseURL);

@@ -27,7 +27,7 @@ async function http(method: string, url: string, body?: unknown): Promise<unknow
 }
 
 /** Starts WebKitWebDriver (under xvfb-run) on `port` and opens a session; `close` ends both. */
-export async function startWebKit(port: number): Promise<{ session: Session; close(): Promise<void> }> {
+export async function startWebKit(port: number, features: string[] = []): Promise<{ session: Session; close(): Promise<void> }> {
   // Its own process group, so that the driver, Xvfb and MiniBrowser are ended together, by the group's id.
   const driver = spawn('xvfb-run', ['-a', WEBKIT_DRIVER_PATH, `--port=${port}`], { detached: true, stdio: 'ignore' });
   const base = `http://127.0.0.1:${port}`;
@@ -43,7 +43,7 @@ export async function startWebKit(port: number): Promise<{ session: Session; clo
     await new Promise((r) => setTimeout(r, 100));
   }
   const created = (await http('POST', `${base}/session`, {
-    capabilities: { alwaysMatch: { browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: MINIBROWSER_PATH, args: ['--automation'] } } },
+    capabilities: { alwaysMatch: { browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: MINIBROWSER_PATH, args: ['--automation', ...(features.length ? [`--features=${features.join(',')}`] : [])] } } },
   })) as { sessionId: string };
   const session = { base, id: created.sessionId, driver };
   await http('POST', `${base}/session/${session.id}/timeouts`, { script: 600_000, pageLoad: 60_000 });
@@ -72,7 +72,7 @@ Promise.resolve().then(() => (${source})(arg)).then(
 );`;
 
 /** WebKit as a BrowserDriver. WebDriver drives one window at a time, so calls take turns. */
-export function webkitDriver(session: Session, baseURL: string): BrowserDriver {
+export function webkitDriver(session: Session, baseURL: string, opfs = false, getDirectoryRejects = false): BrowserDriver {
   const root = `${session.base}/session/${session.id}`;
   let turn: Promise<unknown> = Promise.resolve();
   let current: string | null = null;
@@ -129,6 +129,8 @@ export function webkitDriver(session: Session, baseURL: string): BrowserDriver {
   });
   return {
     engine: 'webkit',
+    opfs,
+    getDirectoryRejects,
     newTab: async (path = '/') => {
       const handle = await inTurn(async () => {
         if (!firstUsed) {

@@ -60,7 +60,7 @@ test.describe('fallback path, shared with Firefox and WebKit', () => {
     await fallback.twoTabsDoNotOverwriteEachOther(driverOf(profile, baseURL));
   });
   test('the storage is picked by feature detection, never by user agent (a worker claiming Mobile Safari changes nothing)', async ({ profile, baseURL }) => {
-    expect(await fallback.storageIsPickedByFeaturesNotUserAgent(driverOf(profile, baseURL))).toEqual({ vfs: 'opfs-sahpool' });
+    expect(await fallback.storageIsPickedByFeaturesNotUserAgent(driverOf(profile, baseURL))).toEqual({ vfs: 'opfs-sahpool', fallbackReason: null });
   });
   test('the browser killed mid-write three times: no acknowledged strict write is lost', async ({ baseURL }) => {
     test.setTimeout(180_000);

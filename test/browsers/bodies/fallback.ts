@@ -198,7 +198,7 @@ export async function killedBrowserLosesNoAcknowledgedWrite(driver: BrowserDrive
  * The store picks its storage by feature detection, never by user agent: a worker that claims to be
  * Mobile Safari gets what the browser really has (OPFS where it is there, memory + IndexedDB where not).
  */
-export async function storageIsPickedByFeaturesNotUserAgent(driver: BrowserDriver): Promise<{ vfs: string }> {
+export async function storageIsPickedByFeaturesNotUserAgent(driver: BrowserDriver): Promise<{ vfs: string; fallbackReason: string | null }> {
   const tab = await driver.newTab();
   const found = await tab.evaluate(async (name) => {
     const info = async (worker?: Worker) => {
@@ -208,7 +208,15 @@ export async function storageIsPickedByFeaturesNotUserAgent(driver: BrowserDrive
       return { vfs: i.vfs ?? '', persistence: i.persistence ?? '', fallbackReason: i.fallbackReason ?? null };
     };
     // What the worker sees: a fake agent, and whether OPFS is there.
-    const probe = new Worker(URL.createObjectURL(new Blob([`postMessage(typeof navigator.storage?.getDirectory === 'function')`], { type: 'text/javascript' })));
+    // What a worker has: getDirectory that resolves, and sync access handles (the store's own test, written again here).
+    const source = `(async () => {
+      try {
+        if (typeof navigator.storage?.getDirectory !== 'function') return postMessage(false);
+        await navigator.storage.getDirectory();
+        postMessage(typeof FileSystemFileHandle !== 'undefined' && 'createSyncAccessHandle' in FileSystemFileHandle.prototype);
+      } catch { postMessage(false); }
+    })()`;
+    const probe = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
     const opfsInWorkers = await new Promise<boolean>((resolve) => (probe.onmessage = (e) => resolve(e.data as boolean)));
     probe.terminate();
     return { plain: await info(), safari: await info(window.workerWithSafariUserAgent()), opfsInWorkers };
@@ -217,5 +225,5 @@ export async function storageIsPickedByFeaturesNotUserAgent(driver: BrowserDrive
   expect(found.plain.vfs).toBe(found.opfsInWorkers ? 'opfs-sahpool' : 'memory');
   expect(found.plain.persistence).toBe(found.opfsInWorkers ? 'opfs' : 'indexeddb');
   await tab.close();
-  return { vfs: found.plain.vfs };
+  return { vfs: found.plain.vfs, fallbackReason: found.plain.fallbackReason };
 }
