@@ -7,7 +7,7 @@ import { PORTS, url } from '../test/ports.js';
  */
 export default defineConfig({
   testDir: '.',
-  testMatch: 'run.spec.ts',
+  testMatch: ['run.spec.ts', 'fallback.spec.ts'],
   timeout: 0,
   workers: 1,
   retries: 0,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const quick = process.argv.includes('--quick');
 const root = fileURLToPath(new URL('..', import.meta.url));
-const result = spawnSync('npx', ['playwright', 'test', '--config', 'bench/playwright.config.ts'], {
+const result = spawnSync('npx', ['playwright', 'test', '--config', 'bench/playwright.config.ts', 'bench/run.spec.ts'], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, BENCH_QUICK: quick ? '1' : '0' },

@@ -16,5 +16,7 @@ export default defineConfig(
     outDir: 'bench-app',
     devPort: PORTS.bench + 1,
     previewPort: PORTS.bench,
+    // The fallback storage bench (npm run bench:fallback) has a page of its own.
+    pages: ['fallback.html'],
   }),
 );

@@ -9,6 +9,8 @@ const reports = {
   'test-results/edge.json': (r) => ({ passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests }),
   // Errors outside any test (a web server that did not start, a spec that did not load) count as failures.
   'test-results/e2e.json': (r) => ({ passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected + (r.errors?.length ?? 0), skipped: r.stats.skipped }),
+  // The Firefox and WebKit runs (playwright.browsers.config.ts): the same Playwright report.
+  'test-results/browsers.json': (r) => ({ passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected + (r.errors?.length ?? 0), skipped: r.stats.skipped }),
   // The sync scenarios (playwright.sync.config.ts): the same Playwright report.
   'test-results/sync.json': (r) => ({ passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected + (r.errors?.length ?? 0), skipped: r.stats.skipped }),
 };

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # `npm test`: the README's one test command. On a fresh Debian machine with only Node it sets up what
 # the suites need, then runs them. `.ci/run` calls it too, so CI and the README cannot drift apart.
-#   1. Debian's `chromium` (unless CHROMIUM_PATH is set) and `sqlite3` CLI, if missing (apt-get;
-#      sudo when not root);
+#   1. Debian's `chromium` (unless CHROMIUM_PATH is set), `firefox-esr`, `webkit2gtk-driver` (WebKitWebDriver
+#      and MiniBrowser), `xvfb` (xvfb-run) and the `sqlite3` CLI, if missing (apt-get; sudo when not root);
 #   2. `npm ci`, if node_modules is missing or older than package-lock.json;
-#   3. typecheck, build, unit tests in Node, edge tests in workerd, browser tests in Chromium, then the
-#      sync scenarios (Chromium devices against a local workerd sync server).
+#   3. typecheck, build, unit tests in Node, edge tests in workerd, browser tests in Chromium, the
+#      Firefox and WebKit runs, then the sync scenarios (Chromium devices against a local workerd sync server).
 # Sourcing this file defines the functions without running anything (to try one in isolation).
 set -euo pipefail
 
@@ -14,6 +14,11 @@ set -euo pipefail
 # something else of that name on PATH would not do.
 DEBIAN_CHROMIUM=/usr/bin/chromium
 DEBIAN_SQLITE3=/usr/bin/sqlite3
+# The Firefox and WebKit runs (test/browsers/firefox-driver.ts, webkit-driver.ts) take these paths.
+DEBIAN_FIREFOX=/usr/bin/firefox-esr
+DEBIAN_WEBKIT_DRIVER=/usr/bin/WebKitWebDriver
+DEBIAN_MINIBROWSER=/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser
+DEBIAN_XVFB_RUN=/usr/bin/xvfb-run
 
 # Prints the Debian packages the suites need and this machine lacks, space-separated.
 missing_packages() {
@@ -22,6 +27,11 @@ missing_packages() {
   # reports it if it is wrong.
   if [[ -z "${CHROMIUM_PATH:-}" && ! -x "$DEBIAN_CHROMIUM" ]]; then missing+=(chromium); fi
   if [[ ! -x "$DEBIAN_SQLITE3" ]]; then missing+=(sqlite3); fi
+  if [[ -z "${FIREFOX_PATH:-}" && ! -x "$DEBIAN_FIREFOX" ]]; then missing+=(firefox-esr); fi
+  if [[ -z "${WEBKIT_DRIVER_PATH:-}" && ( ! -x "$DEBIAN_WEBKIT_DRIVER" || ! -x "$DEBIAN_MINIBROWSER" ) ]]; then missing+=(webkit2gtk-driver); fi
+  if [[ ! -x "$DEBIAN_XVFB_RUN" ]]; then missing+=(xvfb); fi
+  # xvfb-run needs xauth, which xvfb only recommends.
+  if [[ ! -x /usr/bin/xauth ]]; then missing+=(xauth); fi
   echo "${missing[*]}"
 }
 
@@ -65,7 +75,7 @@ deps_stale() {
 # The suites, in the order that fails fastest.
 run_suites() {
   local step
-  for step in typecheck build test:unit test:edge test:e2e test:sync; do
+  for step in typecheck build test:unit test:edge test:e2e test:browsers test:sync; do
     echo "== npm run $step"
     npm run "$step"
   done

@@ -21,6 +21,8 @@ export const PORTS = {
   demoSyncServer: 5197 + offset,
   /** The benchmark page. */
   bench: 4200 + offset,
+  /** WebKitWebDriver of the WebKit run (playwright.browsers.config.ts); each Playwright worker adds its index. */
+  webkitDriver: 4210 + offset,
 };
 
 /** http://localhost:<port> */

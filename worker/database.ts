@@ -1,14 +1,14 @@
 import type { Sqlite3 } from '../src/driver/engine.js';
-import { get as idbGet, set as idbSet } from 'idb-keyval';
-import { deserializeInto, oo1Driver, type Oo1Database, type Oo1Engine } from '../src/driver/oo1.js';
+import { del as idbDel, get as idbGet } from 'idb-keyval';
+import { oo1Driver, type Oo1Database, type Oo1Engine } from '../src/driver/oo1.js';
 import { lastStorageError } from './storage-errors.js';
-import { memoryTextFile } from '../src/driver/memory-file.js';
 import type { SqlDriver, TextFile } from '../src/driver/port.js';
 import { StoreError } from '../src/core/errors.js';
 import { StateStore } from '../src/core/store.js';
 import type { ActiveVfs, Durability, StoreInfo } from '../src/core/types.js';
 import type { WorkerOpenOptions } from '../src/wire.js';
 import { openOpfsTextFile } from './opfs-text-file.js';
+import { ChunkedFile, commitOf, loadAll, memoryVfs, openIdb, persist, persistError, type Batch, type Loaded } from './idb-pages.js';
 
 /**
  * Boots sqlite-wasm inside the worker and opens the database on the chosen storage: the
@@ -24,15 +24,23 @@ export type PoolStorage = Required<Pick<StoreInfo, 'poolBytes' | 'poolFiles' | '
 /** An opened database with everything the worker needs to run and describe it. */
 export interface OpenedDatabase {
   vfs: ActiveVfs;
+  /** Where committed data is kept: OPFS files, or IndexedDB (the memory VFS's pages). */
+  persistence: 'opfs' | 'indexeddb';
   fallbackReason: string | null;
   db: Oo1DB;
   driver: SqlDriver;
   sessionIndex: TextFile;
   dbPath: string;
-  /** Called after every commit: memory mode schedules a snapshot. */
-  afterCommit(): void;
-  /** Writes a pending snapshot now (memory mode); a no-op on OPFS. */
+  /**
+   * Called after every commit. Memory mode persists the commit's pages to IndexedDB: under `strict` it
+   * returns the promise of that write, and the commit's calls resolve only once it has completed;
+   * under `relaxed` it schedules the write and returns nothing.
+   */
+  afterCommit(durable?: boolean): Promise<void> | undefined;
+  /** Writes what memory mode has not yet persisted, now; a no-op on OPFS. */
   flush(): Promise<void>;
+  /** Commits persisted to IndexedDB (memory mode). */
+  storedVersion?(): number;
   /**
    * Makes room for the files an exclusive operation (import, VACUUM) may open: the pool grows here,
    * never inside SQLite. Undefined when no room is needed, so that the call is not delayed.
@@ -131,12 +139,13 @@ async function openSahPool(sqlite3: Sqlite3, name: string): Promise<OpenedDataba
   performance.mark('agent-state-store:db');
   return {
     vfs: 'opfs-sahpool',
+    persistence: 'opfs',
     fallbackReason: null,
     db,
     driver: driverFor(sqlite3, db),
     sessionIndex: file,
     dbPath: `/${ROOT}/${name}/state.db`,
-    afterCommit() {},
+    afterCommit: () => undefined,
     async flush() {},
     prepareExclusive: () => keepSpareFiles(pool),
     async storage() {
@@ -163,8 +172,8 @@ async function openOpfs(sqlite3: Sqlite3, name: string): Promise<OpenedDatabase>
   const path = `/${ROOT}/${name}/state.db`;
   const db = new OpfsDb(path, 'c');
   return {
-    vfs: 'opfs', fallbackReason: null, db, driver: driverFor(sqlite3, db), sessionIndex: file, dbPath: path,
-    afterCommit() {},
+    vfs: 'opfs', persistence: 'opfs', fallbackReason: null, db, driver: driverFor(sqlite3, db), sessionIndex: file, dbPath: path,
+    afterCommit: () => undefined,
     async flush() {},
     async release() {
       file.close();
@@ -172,42 +181,163 @@ async function openOpfs(sqlite3: Sqlite3, name: string): Promise<OpenedDatabase>
   };
 }
 
-interface Snapshot {
+/** The whole-database snapshot that versions before the page store kept in idb-keyval's store. */
+interface LegacySnapshot {
   bytes: Uint8Array;
   sessionIndex: string;
 }
 
-async function openMemory(sqlite3: Sqlite3, name: string, reason: string | null): Promise<OpenedDatabase> {
-  const key = `${ROOT}:${name}:snapshot`;
-  const saved = await idbGet<Snapshot>(key).catch(() => undefined);
-  const db = new sqlite3.oo1.DB(':memory:', 'c');
-  if (saved?.bytes?.byteLength) deserializeInto(sqlite3 as unknown as Oo1Engine, db as unknown as Oo1Database, saved.bytes);
-  const file = memoryTextFile(saved?.sessionIndex ?? '');
+const MAIN_FILE = '/state.db';
+
+/**
+ * Memory with IndexedDB behind it (see idb-pages.ts): the database lives in the worker's memory, and
+ * each commit's changed chunks go to IndexedDB in one transaction. `strict`: the write's promise waits
+ * for that transaction (afterCommit returns it). `relaxed`: written 250 ms after the last commit, on
+ * pagehide and on close.
+ */
+async function openMemory(sqlite3: Sqlite3, name: string, durability: Durability, reason: string | null): Promise<OpenedDatabase> {
+  const idb = await openIdb(name);
+  const loaded = await loadAll(idb);
+  const vfs = memoryVfs(sqlite3, `ass-idb-${name}`);
+  vfs.files.clear();
+  const main = new ChunkedFile();
+  vfs.files.set(MAIN_FILE, main);
+  let indexText = '';
+  let pending: Batch['index'] = { replace: null, appends: [] };
+  /** The commit IndexedDB holds as far as this worker knows: the next persist expects it there. */
+  let expected: string | null = null;
+  let version = 0;
+  const adopt = (found: Loaded) => {
+    if (found.meta) main.replace(found.chunks, found.meta.size);
+    else main.replace(new Map(), 0);
+    indexText = found.sessionIndex;
+    pending = { replace: null, appends: [] };
+    expected = commitOf(found.meta);
+    version = found.meta?.version ?? 0;
+  };
+  adopt(loaded);
+  const legacyKey = `${ROOT}:${name}:snapshot`;
+  const legacy = loaded.meta ? undefined : await idbGet<LegacySnapshot>(legacyKey).catch(() => undefined);
+
+  const sessionIndex: TextFile = {
+    read: () => indexText,
+    append(text) {
+      indexText += text;
+      if (pending.replace !== null) pending.replace += text;
+      else pending.appends.push(text);
+    },
+    replace(text) {
+      indexText = text;
+      pending = { replace: text, appends: [] };
+    },
+  };
+
+  /** The chunks and index changes since the last persist, or null when there are none. */
+  const takeBatch = (): Batch | null => {
+    if (main.dirty.size === 0 && main.truncatedTo === null && pending.replace === null && pending.appends.length === 0) return null;
+    const chunks = new Map<number, Uint8Array>();
+    for (const index of main.dirty) chunks.set(index, main.chunks[index]!.slice());
+    const batch: Batch = { chunks, size: main.size, truncatedTo: main.truncatedTo, index: pending };
+    main.dirty.clear();
+    main.truncatedTo = null;
+    pending = { replace: null, appends: [] };
+    return batch;
+  };
+
+  /** The persists under way, in order; each waits for nothing but IndexedDB's own ordering. */
+  let last: Promise<void> = Promise.resolve();
+  /** Set from a failed persist until the store has reloaded what IndexedDB holds. */
+  let reloading: Promise<void> | null = null;
+
+  /**
+   * After a refused or failed persist, what memory holds is no longer what IndexedDB holds: load
+   * IndexedDB's commit again. SQLite notices through the file change counter (bytes 24-27 of page 1),
+   * which it compares at the start of every transaction (locking_mode NORMAL), so it drops its cache.
+   */
+  const reload = async () => {
+    const before = new Uint8Array(4);
+    main.read(before, 24);
+    adopt(await loadAll(idb));
+    const after = new Uint8Array(4);
+    main.read(after, 24);
+    if (main.size >= 100 && before.every((b, i) => b === after[i])) {
+      const view = new DataView(new ArrayBuffer(4));
+      view.setUint32(0, (new DataView(before.buffer).getUint32(0) + 1) >>> 0);
+      const bumped = new Uint8Array(view.buffer);
+      // The counter and its copy in "version-valid-for" (bytes 92-95), so that the header's page count stays trusted.
+      main.write(bumped, 24);
+      main.write(bumped, 92);
+      main.dirty.clear();
+    }
+  };
+
+  const persistNow = (mode: Durability): Promise<void> => {
+    if (reloading) {
+      // This commit was made on the state being thrown away (a call that wrote nothing just waits).
+      if (!takeBatch()) return reloading;
+      const refused = reloading.then(() => {
+        throw new StoreError('CONFLICT', 'the commit was not kept: the store was reloading what IndexedDB holds after another writer', { details: { reason: 'another-writer' } });
+      });
+      return refused;
+    }
+    const batch = takeBatch();
+    if (!batch) return last;
+    const commitId = crypto.randomUUID();
+    const at = expected;
+    expected = commitId;
+    version++;
+    const written = persist(idb, batch, at, commitId, mode).catch((error: unknown) => {
+      reloading ??= reload().finally(() => {
+        reloading = null;
+      });
+      return reloading.then(() => {
+        throw persistError(error);
+      });
+    });
+    last = written.catch(() => {});
+    return written;
+  };
+
+  if (legacy?.bytes?.byteLength) {
+    // A store last opened by a version that kept whole snapshots: its snapshot becomes the first commit.
+    main.write(legacy.bytes, 0);
+    if (legacy.sessionIndex) sessionIndex.replace(legacy.sessionIndex);
+    await persistNow('strict');
+    await idbDel(legacyKey).catch(() => {});
+  }
+
+  const db = new sqlite3.oo1.DB({ filename: MAIN_FILE, flags: 'c', vfs: vfs.name } as never) as Oo1DB;
   const driver = driverFor(sqlite3, db);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let writing: Promise<void> = Promise.resolve();
-  const save = (): Promise<void> => {
-    if (timer !== undefined) clearTimeout(timer);
+  const saveLater = () => {
     timer = undefined;
-    const snapshot: Snapshot = { bytes: driver.serialize(), sessionIndex: file.content };
-    writing = writing.then(() => idbSet(key, snapshot));
-    return writing;
+    persistNow('relaxed').catch(() => {});
   };
   return {
     vfs: 'memory',
+    persistence: 'indexeddb',
     fallbackReason: reason,
     db,
     driver,
-    sessionIndex: file,
+    sessionIndex,
     dbPath: `memory:${name}`,
-    afterCommit() {
-      if (timer === undefined) timer = setTimeout(() => void save(), SNAPSHOT_DELAY_MS);
+    afterCommit(durable = false) {
+      // Sync's own commits are persisted at once under any durability (a device must not forget a push).
+      if (durability === 'strict' || durable) return persistNow('strict');
+      if (timer === undefined) timer = setTimeout(saveLater, SNAPSHOT_DELAY_MS);
+      return undefined;
     },
     async flush() {
-      if (timer !== undefined) await save();
-      await writing;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      await persistNow(durability).catch(() => {});
+      await last;
     },
-    async release() {},
+    storedVersion: () => version,
+    async release() {
+      idb.close();
+      vfs.files.clear();
+    },
   };
 }
 
@@ -223,7 +353,7 @@ export async function openDatabase(sqlite3: Sqlite3, options: WorkerOpenOptions)
     case 'opfs':
       return openOpfs(sqlite3, options.name);
     case 'memory':
-      return openMemory(sqlite3, options.name, 'memory was requested');
+      return openMemory(sqlite3, options.name, options.durability, 'memory was requested');
     case 'auto': {
       let reason: string;
       try {
@@ -234,7 +364,7 @@ export async function openDatabase(sqlite3: Sqlite3, options: WorkerOpenOptions)
         }
       } catch (error) {
         reason = opfsUnavailableReason(error);
-        return openMemory(sqlite3, options.name, reason);
+        return openMemory(sqlite3, options.name, options.durability, reason);
       }
       // OPFS works here, so a failure now (another tab holds the pool, a full disk) is reported, not hidden by a fallback.
       return openSahPool(sqlite3, options.name);

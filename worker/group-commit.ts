@@ -35,7 +35,11 @@ export class GroupCommit {
 
   constructor(
     private readonly db: SqlDriver,
-    private readonly afterCommit: () => void,
+    /**
+     * Runs after every commit. When it returns a promise (memory mode under `strict`: the commit's
+     * write to IndexedDB), the commit's calls settle only once it has settled, and fail if it fails.
+     */
+    private readonly afterCommit: (durable: boolean) => Promise<void> | undefined | void,
     /** The connection's own setting: under `relaxed` (synchronous = OFF) a durable call's batch is flushed all the same. */
     private readonly durability: 'strict' | 'relaxed' = 'strict',
   ) {
@@ -106,9 +110,27 @@ export class GroupCommit {
     } catch (error) {
       outcome = { ok: false, error };
     }
-    this.afterCommit();
-    if (outcome.ok) call.resolve(outcome.value);
-    else call.reject(outcome.error);
+    const outcomes = [outcome];
+    this.settleWhenDurable([call], outcomes, this.afterCommit(call.durable === true));
+  }
+
+  /** Settles a batch's calls, after `durable` when there is one: a failure there fails every call that had succeeded. */
+  private settleWhenDurable(batch: Pending[], outcomes: Outcome[], durable: Promise<void> | undefined | void): void {
+    const settle = () =>
+      batch.forEach((call, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) call.resolve(outcome.value);
+        else call.reject(outcome.error);
+      });
+    if (!durable) {
+      settle();
+      return;
+    }
+    durable.then(settle, (error: unknown) => {
+      const failed = toStoreError(error, 'commit');
+      for (let i = 0; i < outcomes.length; i++) if (outcomes[i]!.ok) outcomes[i] = { ok: false, error: failed };
+      settle();
+    });
   }
 
   /** Reads alone: each statement reads a committed state by itself, so no transaction is opened. */
@@ -126,6 +148,9 @@ export class GroupCommit {
     const outcomes: Outcome[] = [];
     let lostFrom = 0;
     const before = this.written();
+    // SQLite refuses to change the flag inside a transaction: it is set for this one before BEGIN.
+    const flush = this.durability === 'relaxed' && batch.some((call) => call.durable);
+    if (flush) this.db.exec('PRAGMA synchronous = FULL');
     transaction.begin(this.db);
     for (const call of batch) {
       try {
@@ -142,11 +167,8 @@ export class GroupCommit {
         transaction.begin(this.db);
       }
     }
-    // The flag takes effect at this commit: SQLite reads it when it syncs the journal and the file.
-    const flush = this.durability === 'relaxed' && batch.some((call) => call.durable);
     try {
       const wrote = this.written() > before;
-      if (flush) this.db.exec('PRAGMA synchronous = FULL');
       transaction.commit(this.db);
       if (wrote) this.commits++;
     } catch (error) {
@@ -159,12 +181,7 @@ export class GroupCommit {
     batch.forEach((call, i) => {
       if (outcomes[i]!.ok) call.committed?.();
     });
-    this.afterCommit();
-    batch.forEach((call, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) call.resolve(outcome.value);
-      else call.reject(outcome.error);
-    });
+    this.settleWhenDurable(batch, outcomes, this.afterCommit(flush));
   }
 
   /** Stops accepting the scheduler's wake-ups. */

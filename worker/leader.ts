@@ -82,7 +82,7 @@ export class Leader implements LeaderApi {
     this.store = startStore(opened, options.durability);
     this.device = SyncDevice.attach(this.store);
     this.changes = new BroadcastChannel(storeChannels(options.name).changes);
-    this.commits = new GroupCommit(opened.driver, () => this.afterCommit(), options.durability);
+    this.commits = new GroupCommit(opened.driver, (syncStep) => this.afterCommit(syncStep), options.durability);
     this.deltas = new DeltaBuffer(this.store, (run, ids) => {
       let changes: StoreChange[] = [];
       const write = () => {
@@ -140,8 +140,12 @@ export class Leader implements LeaderApi {
     };
   }
 
-  private afterCommit(): void {
-    this.opened.afterCommit();
+  /**
+   * After every commit; returns the promise of its persistence when the commit's calls must wait for it
+   * (memory mode under strict, or a sync step under any durability).
+   */
+  private afterCommit(syncStep: boolean): Promise<void> | undefined {
+    const durable = this.opened.afterCommit(syncStep);
     if (this.pending.length > 0) {
       this.changes.postMessage(this.pending);
       this.pending = [];
@@ -155,6 +159,7 @@ export class Leader implements LeaderApi {
       this.prunedAt = this.commits.commits;
       this.commits.submit(() => pruneAppliedRequests(this.opened.driver, now() - REQUEST_LOG_SECONDS)).catch(() => {});
     }
+    return durable;
   }
 
   /** Runs one store method as the operation table says; a write with a request id is applied at most once. */
@@ -294,6 +299,7 @@ export class Leader implements LeaderApi {
       ...core,
       name: this.options.name,
       vfs: this.opened.vfs,
+      persistence: this.opened.persistence,
       fallbackReason: this.opened.fallbackReason,
       durability: this.options.durability,
       commits: this.commits.commits,

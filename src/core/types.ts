@@ -161,10 +161,16 @@ export interface StoreInfo {
 
   /** The store name (its OPFS directory and pool). */
   name?: string;
-  /** The VFS in use. `memory` means OPFS could not be used and snapshots go to IndexedDB. */
+  /** The VFS in use. `memory` means OPFS could not be used (or memory was asked for): the database is in memory and its pages go to IndexedDB. */
   vfs?: ActiveVfs;
   /** Why the store fell back to memory, when it did. */
   fallbackReason?: string | null;
+  /**
+   * Where committed data is kept: `opfs` (the database file in OPFS), or `indexeddb` (vfs `memory`:
+   * the database in the worker's memory, each commit's changed pages written to IndexedDB; under
+   * `strict` a write resolves once IndexedDB holds it). Browser hosts only.
+   */
+  persistence?: 'opfs' | 'indexeddb';
   durability?: Durability;
   /** navigator.storage.estimate(), where the browser has it: the whole origin, with the quota Chromium reserves for every open pool file. */
   storageEstimate?: { usage: number; quota: number } | null;

@@ -1,4 +1,9 @@
-import { expect, test } from './fixtures.js';
+import { rmSync } from 'node:fs';
+import type { BrowserContext } from '@playwright/test';
+import * as fallback from '../browsers/bodies/fallback.js';
+import { playwrightDriver } from '../browsers/playwright-driver.js';
+import { PORTS, url } from '../ports.js';
+import { expect, launchProfile, newProfileDir, test } from './fixtures.js';
 
 test('without OPFS, `auto` falls back to memory, says so in info(), and keeps data across a reload through IndexedDB', async ({ app }) => {
   const name = `fallback-${Date.now()}`;
@@ -40,4 +45,32 @@ test('vfs: "memory" works on request and its snapshot is written on close()', as
   expect(result.messages).toEqual(['one']);
   expect(result.info.vfs).toBe('memory');
   expect(result.info.fallbackReason).toBe('memory was requested');
+});
+
+// The shared bodies of the fallback path (test/browsers/bodies/fallback.ts), also run in Firefox and WebKit.
+test.describe('fallback path, shared with Firefox and WebKit', () => {
+  const driverOf = (profile: { context: BrowserContext }, baseURL: string | undefined) => playwrightDriver(profile, baseURL ?? url(PORTS.e2ePreview));
+  test('strict: IndexedDB holds each commit when its write resolves; relaxed: the debounced write lands later', async ({ profile, baseURL }) => {
+    await fallback.strictWaitsForIndexedDb(driverOf(profile, baseURL));
+  });
+  test('strict: a thread created just before an immediate reload is there after it', async ({ profile, baseURL }) => {
+    await fallback.strictWriteSurvivesAnImmediateReload(driverOf(profile, baseURL));
+  });
+  test('two tabs without OPFS or Web Locks never overwrite each other: a commit on a stale state is refused with CONFLICT and the tab reloads', async ({ profile, baseURL }) => {
+    await fallback.twoTabsDoNotOverwriteEachOther(driverOf(profile, baseURL));
+  });
+  test('the storage is picked by feature detection, never by user agent (a worker claiming Mobile Safari changes nothing)', async ({ profile, baseURL }) => {
+    expect(await fallback.storageIsPickedByFeaturesNotUserAgent(driverOf(profile, baseURL))).toEqual({ vfs: 'opfs-sahpool', fallbackReason: null });
+  });
+  test('the browser killed mid-write three times: no acknowledged strict write is lost', async ({ baseURL }) => {
+    test.setTimeout(180_000);
+    const dir = newProfileDir();
+    const holder = { context: await launchProfile(dir) };
+    try {
+      await fallback.killedBrowserLosesNoAcknowledgedWrite(playwrightDriver(holder, baseURL ?? url(PORTS.e2ePreview), () => launchProfile(dir), dir));
+    } finally {
+      await holder.context.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,7 +1,13 @@
 import type { BrowserContext, Page } from '@playwright/test';
 import type { BranchMessage, StoreChange, ThreadMetadata } from '../../src/core/index.js';
 import { storeChannels } from '../../src/wire.js';
+import * as live from '../browsers/bodies/live.js';
+import { playwrightDriver } from '../browsers/playwright-driver.js';
+import { PORTS, url } from '../ports.js';
 import { expect, openApp, test } from './fixtures.js';
+
+const base = url(PORTS.e2ePreview);
+// Four of these tests are shared with Firefox (test/browsers/bodies/live.ts).
 
 /**
  * Live queries and change notices across tabs of one profile: what tab A writes, tab B's watchBranch,
@@ -44,23 +50,7 @@ const branches = (page: Page) => page.evaluate(() => (window as unknown as LiveW
 const contentsOf = (branch: BranchMessage[] | undefined) => (branch ?? []).map((m) => m.content);
 
 test("watchBranch in tab B delivers tab A's addMessage", async ({ profile }) => {
-  const [a, b] = await openTabs(profile.context, 2, `live-add-${crypto.randomUUID()}`);
-  await a!.evaluate(async () => {
-    const { store } = window as unknown as LiveWindow;
-    await store.createThread({ id: 't' });
-    await store.addMessage('t', { role: 'user', content: 'hello' });
-  });
-  await b!.evaluate(() => {
-    const w = window as unknown as LiveWindow;
-    w.store.watchBranch('t', (branch) => w.branches.push(branch));
-  });
-  await expect.poll(async () => (await branches(b!)).length).toBe(1);
-  await a!.evaluate(async () => {
-    await (window as unknown as LiveWindow).store.addMessage('t', { role: 'assistant', content: 'hi there' });
-  });
-  await expect.poll(async () => contentsOf((await branches(b!)).at(-1))).toEqual(['hello', 'hi there']);
-  expect(await branches(b!)).toHaveLength(2);
-  await Promise.all([a!.close(), b!.close()]);
+  await live.watchBranchDeliversOtherTabsWrite(playwrightDriver(profile, base));
 });
 
 test("watchBranch in tab B follows tab A's stream, at most once per frame and far fewer times than deltas, ending with the whole text", async ({ profile }) => {
@@ -114,58 +104,15 @@ test("watchBranch in tab B follows tab A's stream, at most once per frame and fa
 });
 
 test('watchThreads in tab B moves a thread to the top when tab A adds a message to it', async ({ profile }) => {
-  const [a, b] = await openTabs(profile.context, 2, `live-threads-${crypto.randomUUID()}`);
-  await a!.evaluate(async () => {
-    const { store } = window as unknown as LiveWindow;
-    await store.createThread({ id: 'old', createdAt: 100, updatedAt: 100 });
-    await store.createThread({ id: 'new', createdAt: 200, updatedAt: 200 });
-  });
-  await b!.evaluate(() => {
-    const w = window as unknown as LiveWindow;
-    w.store.watchThreads(undefined, (list) => w.lists.push(list));
-  });
-  const order = () => b!.evaluate(() => (window as unknown as LiveWindow).lists.map((list) => list.map((t) => t.id)));
-  await expect.poll(order).toEqual([['new', 'old']]);
-  await a!.evaluate(async () => {
-    await (window as unknown as LiveWindow).store.addMessage('old', { role: 'user', content: 'back to this one' });
-  });
-  await expect.poll(order).toEqual([['new', 'old'], ['old', 'new']]);
-  await Promise.all([a!.close(), b!.close()]);
+  await live.watchThreadsReorders(playwrightDriver(profile, base));
 });
 
 test("when the leader's tab closes, tab B's subscribers hear a leader notice and B's info() says it leads", async ({ profile }) => {
-  const [leader, b] = await leaderFirst(await openTabs(profile.context, 2, `live-leader-${crypto.randomUUID()}`));
-  await b!.evaluate(() => {
-    const w = window as unknown as LiveWindow;
-    w.store.subscribe((change) => w.changes.push(change));
-  });
-  await leader!.close();
-  await expect
-    .poll(() => b!.evaluate(() => (window as unknown as LiveWindow).changes), { timeout: 10_000 })
-    .toEqual([{ kind: 'leader', method: null, threadId: null, id: null }]);
-  // The first call B makes after the notice finds it leading.
-  expect(await b!.evaluate(async () => (await (window as unknown as LiveWindow).store.info()).leader)).toBe(true);
-  await b!.close();
+  await live.leaderNoticeAfterLeaderCloses(playwrightDriver(profile, base));
 });
 
 test("a live query in tab B keeps delivering after the leader's tab closes", async ({ profile }) => {
-  const [leader, b] = await leaderFirst(await openTabs(profile.context, 2, `live-failover-${crypto.randomUUID()}`));
-  await leader!.evaluate(async () => {
-    const { store } = window as unknown as LiveWindow;
-    await store.createThread({ id: 't' });
-    await store.addMessage('t', { role: 'user', content: 'before' });
-  });
-  await b!.evaluate(() => {
-    const w = window as unknown as LiveWindow;
-    w.store.watchBranch('t', (branch) => w.branches.push(branch));
-  });
-  await expect.poll(async () => (await branches(b!)).length).toBe(1);
-  await leader!.close();
-  await b!.evaluate(async () => {
-    await (window as unknown as LiveWindow).store.addMessage('t', { role: 'assistant', content: 'after' });
-  });
-  await expect.poll(async () => contentsOf((await branches(b!)).at(-1)), { timeout: 10_000 }).toEqual(['before', 'after']);
-  await b!.close();
+  await live.liveQuerySurvivesFailover(playwrightDriver(profile, base));
 });
 
 test('a visible page re-runs a live query at most once per animation frame, however fast change notices come', async ({ app }) => {

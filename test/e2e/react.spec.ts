@@ -1,4 +1,6 @@
 import type { BrowserContext, Page } from '@playwright/test';
+import * as react from '../browsers/bodies/react.js';
+import { playwrightDriver } from '../browsers/playwright-driver.js';
 import { PORTS, url } from '../ports.js';
 import { expect, openApp, test } from './fixtures.js';
 
@@ -218,4 +220,9 @@ test.describe('agent-state-store/react in Chromium', () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+});
+
+// Shared with Firefox (test/browsers/bodies/react.ts), on the production build.
+test("the React hooks render the store and follow another tab's writes (shared body)", async ({ profile }) => {
+  await react.hooksFollowAnotherTab(playwrightDriver(profile, PREVIEW));
 });

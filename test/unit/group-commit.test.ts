@@ -129,4 +129,15 @@ describe('group commit', () => {
     expect(driver.all('SELECT request_id FROM applied_requests ORDER BY request_id').map((r) => r['request_id'])).toEqual(['fresh', 'taken']);
     expect(store.getThread('t2')!.currentLeafId).toBe((kept2 as PromiseFulfilledResult<number>).value);
   });
+
+  it('under relaxed durability, a batch with a durable call (a sync step) commits with synchronous = FULL, set before BEGIN; others stay OFF', async () => {
+    const relaxed = new GroupCommit(driver, () => {}, 'relaxed');
+    driver.exec('PRAGMA synchronous = OFF');
+    const level = () => Number(driver.all('PRAGMA synchronous')[0]!['synchronous']);
+    const plain = await relaxed.submit(() => (store.appendMessage('t1', 'user', 'plain'), level()));
+    const durable = await relaxed.submitDurable(() => (store.appendMessage('t1', 'user', 'sync step'), level()));
+    expect([plain, durable, level()]).toEqual([0, 2, 0]);
+    expect(contents('t1')).toEqual(['plain', 'sync step']);
+    relaxed.dispose();
+  });
 });

@@ -6,6 +6,9 @@ declare global {
     StoreError: typeof StoreErrorClass;
     runContractCase(name: string): Promise<void>;
     workerWithoutOpfs(): Worker;
+    workerWithoutOpfsOrLocks(): Worker;
+    workerWithSafariUserAgent(): Worker;
+    storedCommits(storeName: string): Promise<number>;
     ownWorker(): Worker;
     readStoreFile(storeName: string, file: string): Promise<string | null>;
     quotaWorker(): Worker;

@@ -36,6 +36,43 @@ function workerWithoutOpfs(): Worker {
   return new Worker(new URL('./no-opfs-worker.ts', import.meta.url), { type: 'module' });
 }
 
+/** The package's worker claiming a Mobile Safari user agent: the store must pick its storage by features alone. */
+function workerWithSafariUserAgent(): Worker {
+  return new Worker(new URL('./fake-user-agent-worker.ts', import.meta.url), { type: 'module' });
+}
+
+/** A worker with neither OPFS nor Web Locks: every tab leads alone on the same IndexedDB data. */
+function workerWithoutOpfsOrLocks(): Worker {
+  return new Worker(new URL('./no-opfs-no-locks-worker.ts', import.meta.url), { type: 'module' });
+}
+
+/**
+ * The commits of a memory-mode store that IndexedDB holds (its page store's `meta.version`), read
+ * straight from IndexedDB: 0 when nothing was persisted yet.
+ */
+async function storedCommits(storeName: string): Promise<number> {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const open = indexedDB.open(`agent-state-store:${storeName}`);
+    open.onupgradeneeded = () => {
+      open.transaction?.abort();
+    };
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  }).catch(() => null);
+  if (!db) return 0;
+  try {
+    if (!db.objectStoreNames.contains('meta')) return 0;
+    const meta = await new Promise<{ version?: number } | undefined>((resolve, reject) => {
+      const get = db.transaction('meta', 'readonly').objectStore('meta').get('meta');
+      get.onsuccess = () => resolve(get.result as { version?: number } | undefined);
+      get.onerror = () => reject(get.error);
+    });
+    return meta?.version ?? 0;
+  } finally {
+    db.close();
+  }
+}
+
 /** The package's own worker, created here so a test can terminate it abruptly. */
 function ownWorker(): Worker {
   return new Worker(new URL('./plain-worker.ts', import.meta.url), { type: 'module' });
@@ -122,5 +159,5 @@ async function readStoreFile(storeName: string, file: string): Promise<string | 
   }
 }
 
-Object.assign(window, { openStateStore, StoreError, runContractCase, workerWithoutOpfs, ownWorker, readStoreFile, quotaWorker, setQuotaExceeded, flushCountingWorker, syncFlushes, failoverWorker, armFailover, nextHungCommit });
+Object.assign(window, { openStateStore, StoreError, runContractCase, workerWithoutOpfs, workerWithoutOpfsOrLocks, workerWithSafariUserAgent, storedCommits, ownWorker, readStoreFile, quotaWorker, setQuotaExceeded, flushCountingWorker, syncFlushes, failoverWorker, armFailover, nextHungCommit });
 document.getElementById('status')!.textContent = 'ready';
