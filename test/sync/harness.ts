@@ -176,13 +176,13 @@ export class Device {
 }
 
 /** Opens `name` with sync in the page (as window.syncStore), getToken answering window.syncToken. */
-export async function openSynced(page: Page, name: string, url: string, token: string): Promise<void> {
+export async function openSynced(page: Page, name: string, url: string, token: string, durability: 'strict' | 'relaxed' = 'strict'): Promise<void> {
   await page.evaluate(
-    async ({ name, url, token }) => {
+    async ({ name, url, token, durability }) => {
       window.syncToken = token;
-      window.syncStore = await window.openStateStore({ name, sync: { url, getToken: async () => window.syncToken ?? '' } });
+      window.syncStore = await window.openStateStore({ name, durability, sync: { url, getToken: async () => window.syncToken ?? '' } });
     },
-    { name, url, token },
+    { name, url, token, durability },
   );
 }
 

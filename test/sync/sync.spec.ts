@@ -39,10 +39,10 @@ async function device(label: string): Promise<Device> {
 }
 
 /** A device with one tab of the test app, its store `store` opened with sync. */
-async function syncedPage(label: string, store: string, baseURL: string | undefined, token = tokenFor(store)): Promise<{ device: Device; page: Page }> {
+async function syncedPage(label: string, store: string, baseURL: string | undefined, token = tokenFor(store), durability: 'strict' | 'relaxed' = 'strict'): Promise<{ device: Device; page: Page }> {
   const d = await device(label);
   const page = await d.newPage(baseURL ?? '/');
-  await openSynced(page, store, server.storeUrl(store), token);
+  await openSynced(page, store, server.storeUrl(store), token, durability);
   return { device: d, page };
 }
 
@@ -97,7 +97,8 @@ const currentLeaf = (page: Page, threadId: string) => page.evaluate(async (id) =
 test('1. both online: a write on A reaches B through watchBranch within 1 s', async ({ baseURL }) => {
   const store = 's1';
   const { page: a } = await syncedPage('A', store, baseURL);
-  const { page: b } = await syncedPage('B', store, baseURL);
+  // B runs with relaxed durability: sync's own steps then commit with synchronous = FULL set before BEGIN.
+  const { page: b } = await syncedPage('B', store, baseURL, tokenFor(store), 'relaxed');
   const { threadId } = await threadWith(a, 'latency', 'start', 1);
   await waitConverged(server, store, [a, b]);
 
