@@ -2,16 +2,17 @@ import type { SqlDriver, SqlRow, SqlValue } from './port.js';
 
 /**
  * Copies a whole database from one SqlDriver to another with plain SQL: the schema from sqlite_master,
- * then the rows in batches. It is the export/import path of engines with no serialize or backup API
- * (Cloudflare's ctx.storage.sql): the edge builds a file by copying into an in-memory sqlite-wasm
- * database, and takes a file in by copying out of one. Only the SqlDriver port is used, so it runs the
- * same in Node, in a browser worker and in workerd.
+ * then the rows in batches. It is the export path of engines with no serialize API (Cloudflare's
+ * ctx.storage.sql): the edge builds a file by copying the store's own database into an in-memory
+ * sqlite-wasm one. The source is always the store itself, whose schema came from its migrations: an
+ * import never comes this way (a file's schema is never replayed; see core/import-rows.ts). Only the
+ * SqlDriver port is used, so it runs the same in Node, in a browser worker and in workerd.
  *
  * The schema version (PRAGMA user_version) is not copied: the edge keeps it outside the database, so
  * the caller passes it in and out (see `imageOf`).
  */
 
-/** Options of copyDatabase and replaceDatabase. */
+/** Options of copyDatabase. */
 export interface CopyOptions {
   /** Called after each batch with the rows copied so far and the rows to copy in all. */
   onProgress?: (copiedRows: number, totalRows: number) => void;
@@ -218,25 +219,6 @@ export function copyDatabase(from: SqlDriver, to: SqlDriver, options: CopyOption
   }
   if (copied !== total) options.onProgress?.(total, total);
   return { tables: plans.length, rows: copied };
-}
-
-/**
- * Empties `target` of every user object (triggers and views first, then tables children first), then
- * copies `source` into it: "replace this database with that one's content" for a target that cannot
- * use the backup API or BEGIN. The caller runs it inside one transaction on `target` (the edge driver's
- * `transaction(fn)`), so a failure leaves the old content.
- *
- * @example
- * edge.transaction(() => replaceDatabase(edgeDriver, validatedImage, { onProgress }));
- */
-export function replaceDatabase(target: SqlDriver, source: SqlDriver, options: CopyOptions = {}): CopyResult {
-  const schema = readSchema(target);
-  deferForeignKeys(target);
-  for (const object of schema) if (object.type === 'trigger') target.exec(`DROP TRIGGER IF EXISTS ${ident(object.name)}`);
-  for (const object of schema) if (object.type === 'view') target.exec(`DROP VIEW IF EXISTS ${ident(object.name)}`);
-  const tables = parentsFirst(schema.filter((o) => o.type === 'table')).reverse();
-  for (const table of tables) target.exec(`DROP TABLE IF EXISTS ${ident(table.name)}`);
-  return copyDatabase(source, target, options);
 }
 
 /**
