@@ -8,3 +8,8 @@ declare global {
     }
   }
 }
+
+declare module '*.db' {
+  const bytes: ArrayBuffer;
+  export default bytes;
+}

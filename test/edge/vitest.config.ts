@@ -18,7 +18,11 @@ export default defineConfig({
         durableObjects: { STORES: { className: 'StoreObject', useSQLite: true }, SMALL: { className: 'SmallLimitsObject', useSQLite: true } },
         // sqlite-wasm's engine and src/cloudflare's trampolines arrive as compiled modules, as wrangler bundles
         // them (workerd forbids compiling wasm at run time).
-        modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+        modulesRules: [
+          { type: 'CompiledWasm', include: ['**/*.wasm'] },
+          // Test fixtures that are database files (the Rust store's own) arrive as ArrayBuffers.
+          { type: 'Data', include: ['**/*.db'] },
+        ],
       },
     }),
   ],
