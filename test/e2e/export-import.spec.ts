@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
-import { buildLegacyV0, buildNewerThanKnown, buildV1, buildV2, buildV3, openImage } from '../fixtures/build-fixtures.js';
+import { buildLegacyV0, buildNewerThanKnown, buildV1, buildV2, buildV3, exportImage, openImage } from '../fixtures/build-fixtures.js';
 import type { StateStoreClient } from '../../src/index.js';
 
 /**
@@ -270,4 +270,41 @@ test('onProgress is called on the page through validate, integrity, migrate, cop
   const copy = seen.progress.filter((p) => p.phase === 'copy').map((p) => p.fraction);
   copy.slice(1).forEach((f, i) => expect(f).toBeGreaterThanOrEqual(copy[i]!));
   expect(copy.at(-1)).toBe(1);
+});
+
+test("the Rust store's own file (schema v4) imports as in Node: its deleted thread's leftover rows dropped and counted", async ({ app }) => {
+  const bytes = Array.from(readFileSync(new URL('../fixtures/rust-seed-v4/state.db', import.meta.url)));
+  const seen = await app.evaluate(async (input) => {
+    const store = await window.openStateStore({ name: `xfer-rust-${crypto.randomUUID()}` });
+    const result = await store.importDatabase(new Uint8Array(input));
+    const out = {
+      result,
+      ids: (await store.listThreads({ includeArchived: true })).map((t) => t.id).sort(),
+      appended: await store.appendMessage('thread-alpha', 'user', 'after the Rust file'),
+      integrity: await store.integrityCheck(),
+    };
+    await store.close();
+    return out;
+  }, bytes);
+  expect(seen.result).toEqual({ fromVersion: 4, schemaVersion: expect.any(Number), threads: 4, messages: 16, ignored: [], dropped: { messages: 1, checkpoints: 1 } });
+  expect(seen.ids).toEqual(['thread-alpha', 'thread-beta', 'thread-delta', 'thread-gamma']);
+  expect(seen.appended).toBeGreaterThan(19);
+  expect(seen.integrity).toEqual({ ok: true, problems: [] });
+});
+
+test('a file with a planted trigger imports without it: later writes keep every message', async ({ app }) => {
+  const db = await openImage(await buildV3());
+  db.exec('CREATE TRIGGER evil_wipe AFTER INSERT ON messages BEGIN DELETE FROM messages; END;');
+  const bytes = Array.from(await exportImage(db));
+  db.close();
+  const seen = await app.evaluate(async (input) => {
+    const store = await window.openStateStore({ name: `xfer-hostile-${crypto.randomUUID()}` });
+    const result = await store.importDatabase(new Uint8Array(input));
+    await store.appendMessage('t-alpha', 'user', 'a write after the import');
+    const out = { ignored: result.ignored, messages: result.messages, after: (await store.listMessages('t-alpha')).length };
+    await store.close();
+    return out;
+  }, bytes);
+  expect(seen.ignored).toEqual([{ type: 'trigger', name: 'evil_wipe' }]);
+  expect(seen.after).toBeGreaterThan(1);
 });
