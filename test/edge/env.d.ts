@@ -8,8 +8,3 @@ declare global {
     }
   }
 }
-
-declare module '*.db' {
-  const bytes: ArrayBuffer;
-  export default bytes;
-}
