@@ -10,6 +10,9 @@ import { durableObjectDriver, durableObjectTextFile, EDGE_CAPABILITIES } from '.
 import { failure, plain, type EdgeReply } from './reply.js';
 import { loadEdgeEngine } from './engine.js';
 
+/** The KV keys of sync tickets (see issueTicket). */
+const TICKET_PREFIX = 'agent-state-store:ticket:';
+
 /** The methods that need the in-memory sqlite-wasm engine (see ./image.ts). */
 const FILE_METHODS: ReadonlySet<string> = new Set(['exportDatabase', 'importDatabase']);
 
@@ -161,6 +164,36 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
     } catch (error) {
       return failure(error);
     }
+  }
+
+  /**
+   * Issues a sync ticket: a random one-use token, good for `ttlSeconds` (default 30), that the router
+   * exchanges for a sync socket of this store (`…/sync?ticket=…`) instead of a long-lived token in the
+   * URL. Kept in the object's storage; expired ones are swept as new ones are issued.
+   */
+  async issueTicket(ttlSeconds = 30): Promise<EdgeReply<{ ticket: string; expiresAt: number }>> {
+    try {
+      const ttl = Number.isFinite(ttlSeconds) ? Math.min(Math.max(Math.trunc(ttlSeconds), 1), 300) : 30;
+      const now = Date.now();
+      const kv = this.ctx.storage.kv;
+      for (const [key, expiresAt] of kv.list<number>({ prefix: TICKET_PREFIX })) if (expiresAt <= now) kv.delete(key);
+      const ticket = `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll('-', '');
+      const expiresAt = now + ttl * 1000;
+      kv.put(TICKET_PREFIX + ticket, expiresAt);
+      return { ok: true, value: { ticket, expiresAt } };
+    } catch (error) {
+      return failure(error);
+    }
+  }
+
+  /** Uses up a ticket: true once for a ticket issued here and not yet expired, false after and otherwise. */
+  async redeemTicket(ticket: string): Promise<boolean> {
+    if (typeof ticket !== 'string' || !/^[0-9a-f]{64}$/.test(ticket)) return false;
+    const kv = this.ctx.storage.kv;
+    const expiresAt = kv.get<number>(TICKET_PREFIX + ticket);
+    if (expiresAt === undefined) return false;
+    kv.delete(TICKET_PREFIX + ticket);
+    return expiresAt > Date.now();
   }
 
   /** The core's info() with this host's facts and capabilities (see EdgeCapabilities). */

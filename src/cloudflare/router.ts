@@ -19,10 +19,12 @@ import { reviveError, type EdgeReply } from './reply.js';
  * Bytes inside JSON (LangGraph checkpoints, say) travel as `{ "$bytes": "<base64>" }`, both ways.
  */
 
-/** What the router needs of a Durable Object stub: the object's `call`, and `fetch` for sync upgrades. */
+/** What the router needs of a Durable Object stub: the object's `call`, `fetch` for sync upgrades, and its sync tickets. */
 interface CallableStub {
   call(method: string, args: unknown[]): Promise<EdgeReply>;
   fetch(request: Request): Promise<Response>;
+  issueTicket(ttlSeconds?: number): Promise<EdgeReply<{ ticket: string; expiresAt: number }>>;
+  redeemTicket(ticket: string): Promise<boolean>;
 }
 
 /** What the router needs of a namespace binding (env.STORES). */
@@ -373,10 +375,39 @@ function stubFor(env: unknown, binding: string, store: string): CallableStub {
 }
 
 async function send(stub: CallableStub, method: string, args: unknown[]): Promise<unknown> {
-  const reply = await stub.call(method, args);
-  // A refusal keeps its code and text; a failure of the store (5xx) is logged, not shown (refusalResponse).
+  return unwrapReply(await stub.call(method, args));
+}
+
+/** A reply's value; a refusal keeps its code and text, a failure of the store (5xx) is logged, not shown (refusalResponse). */
+function unwrapReply<T>(reply: EdgeReply<T>): T {
   if (!reply.ok) throw reviveError(reply.error);
   return reply.value;
+}
+
+/** How long a sync ticket lasts, in seconds: long enough to open a socket, too short to be worth stealing from a log. */
+const TICKET_SECONDS = 30;
+
+/**
+ * A sync upgrade that presents `?ticket=…` (from `POST <prefix>/<store>/ticket`) instead of a token:
+ * the store's object uses the ticket up (once, before it expires) and the socket is opened without
+ * authorize, as the ticket's issue was authorized. Null for every other request.
+ */
+async function syncByTicket(request: Request, env: unknown, binding: string, prefix: string, allowed: StoreRouterOptions['allowedOrigins']): Promise<Response | null> {
+  const url = new URL(request.url);
+  const ticket = url.searchParams.get('ticket');
+  if (ticket === null) return null;
+  const { store, action } = route(url, prefix);
+  if (action !== 'sync') return null;
+  if (request.headers.has('authorization') || url.searchParams.has('access_token')) {
+    throw new HttpRefusal(400, 'INVALID_ARGUMENT', 'send a ticket or a token, not both', { field: 'ticket' });
+  }
+  requireMethod(request, ['GET']);
+  if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') throw new HttpRefusal(400, 'INVALID_ARGUMENT', 'a ticket opens a WebSocket upgrade only', { field: 'ticket' });
+  if (!originAllowed(request, allowed)) throw new StoreError('FORBIDDEN', 'a sync socket from this origin is not allowed (see allowedOrigins)', { details: { field: 'origin' } });
+  const stub = stubFor(env, binding, store);
+  if (!(await stub.redeemTicket(ticket))) throw new StoreError('UNAUTHORIZED', 'the ticket is unknown, used or expired');
+  url.searchParams.delete('ticket');
+  return await stub.fetch(new Request(url.toString(), request));
 }
 
 /**
@@ -420,6 +451,8 @@ async function routeStoreRequest<Env>(request: Request, env: Env, options: Store
   const maxImportBytes = options?.maxImportBytes ?? ROUTER_LIMITS.maxImportBytes;
   const logError = options?.logError ?? defaultLogError;
   try {
+    const ticketed = await syncByTicket(request, env, binding, prefix, options?.allowedOrigins);
+    if (ticketed) return ticketed;
     request = withQueryToken(request, prefix);
     // Authorization comes first: an unauthorized caller learns nothing, not even which routes exist.
     const grant = await authorizedStore(request, env, options?.authorize);
@@ -454,6 +487,12 @@ async function routeStoreRequest<Env>(request: Request, env: Env, options: Store
       const value = await send(stubFor(env, binding, store), 'importDatabase', [bytes]);
       return new Response(stringifyValue(value), { headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } });
     }
+    if (action === 'ticket') {
+      requireMethod(request, ['POST']);
+      permit(grant, 'sync');
+      const value = unwrapReply(await stubFor(env, binding, store).issueTicket(TICKET_SECONDS));
+      return new Response(stringifyValue(value), { headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } });
+    }
     if (action === 'sync') {
       requireMethod(request, ['GET']);
       permit(grant, 'sync');
@@ -466,7 +505,7 @@ async function routeStoreRequest<Env>(request: Request, env: Env, options: Store
       }
       return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } });
     }
-    throw new HttpRefusal(404, 'NOT_FOUND', `no such route: ${action.slice(0, 64)}; use call, export, import or sync`, { field: 'path' });
+    throw new HttpRefusal(404, 'NOT_FOUND', `no such route: ${action.slice(0, 64)}; use call, export, import, ticket or sync`, { field: 'path' });
   } catch (error) {
     return refusalResponse(error, logError);
   }

@@ -188,3 +188,47 @@ describe('deeply nested JSON', () => {
     expect((await handleStoreRequest(req(store, 'call', { method: 'POST', headers: { 'content-type': 'application/json' }, body: over }), env, options)).status).toBe(400);
   });
 });
+
+describe('sync tickets instead of ?access_token', () => {
+  const ticketFor = async (store: string, options: StoreRouterOptions) => {
+    const response = await handleStoreRequest(req(store, 'ticket', { method: 'POST' }), env, options);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { value: { ticket: string; expiresAt: number } }).value;
+  };
+  const byTicket = (store: string, ticket: string) =>
+    new Request(`${base}/stores/${encodeURIComponent(store)}/sync?ticket=${ticket}`, { headers: { upgrade: 'websocket', origin: base } });
+
+  it('a ticket from POST …/ticket opens one sync socket without a token in the URL; a second use is 401', async () => {
+    const { store, options } = setup();
+    const { ticket, expiresAt } = await ticketFor(store, options);
+    expect(expiresAt - Date.now()).toBeLessThanOrEqual(30_000);
+    const socket = await handleStoreRequest(byTicket(store, ticket), env, options);
+    expect(socket.status).toBe(101);
+    socket.webSocket!.accept();
+    socket.webSocket!.close();
+    const again = await body(await handleStoreRequest(byTicket(store, ticket), env, options));
+    expect([again.status, again.code]).toEqual([401, 'UNAUTHORIZED']);
+  });
+
+  it('a ticket is good for its own store only, refuses a token beside it, and needs the sync grant to be issued', async () => {
+    const { store, options } = setup();
+    const other = setup();
+    const { ticket } = await ticketFor(store, options);
+    expect((await handleStoreRequest(byTicket(other.store, ticket), env, other.options)).status).toBe(401);
+    const { ticket: second } = await ticketFor(store, options);
+    const both = new Request(`${base}/stores/${encodeURIComponent(store)}/sync?ticket=${second}&access_token=x`, { headers: { upgrade: 'websocket' } });
+    expect((await handleStoreRequest(both, env, options)).status).toBe(400);
+    const none = await body(await handleStoreRequest(req(store, 'ticket', { method: 'POST' }), env, { ...options, authorize: () => ({ store, can: () => false }) }));
+    expect([none.status, none.code, none.details?.['method']]).toEqual([403, 'FORBIDDEN', 'sync']);
+    expect((await handleStoreRequest(new Request(`${base}/stores/${encodeURIComponent(store)}/ticket`, { method: 'POST' }), env, options)).status).toBe(401);
+  });
+
+  it('an expired ticket is refused', async () => {
+    const { store } = setup();
+    const stub = env.STORES.get(env.STORES.idFromName(store));
+    const issued = await stub.issueTicket(1);
+    if (!issued.ok) throw new Error('no ticket');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await stub.redeemTicket(issued.value.ticket)).toBe(false);
+  });
+});
