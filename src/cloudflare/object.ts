@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { StoreChange } from '../core/changes.js';
 import { StoreError } from '../core/errors.js';
 import { isServed, operation, type ServedMethod } from '../core/operations.js';
+import { appliedResult, pruneAppliedRequests, recordApplied } from '../core/request-log.js';
 import { StateStore } from '../core/store.js';
 import { utf8Length } from '../core/sync.js';
 import { DEFAULT_SYNC_LIMITS, type ServerFrame, type SyncLimits } from '../core/sync-protocol.js';
@@ -9,6 +10,25 @@ import type { StoreInfo } from '../core/types.js';
 import { durableObjectDriver, durableObjectTextFile, EDGE_CAPABILITIES } from './driver.js';
 import { failure, plain, type EdgeReply } from './reply.js';
 import { loadEdgeEngine } from './engine.js';
+
+/** How long a write's request id is remembered: a client resends within seconds, never days. */
+const REQUEST_LOG_SECONDS = 24 * 60 * 60;
+const PRUNE_LOG_EVERY = 500;
+
+/** The largest result the request log keeps (in JSON characters), under the engine's 2 MB per value. */
+const MAX_LOGGED_RESULT_CHARS = 1 << 20;
+/** What the log keeps for a larger result. */
+const TOO_LARGE = { $resultTooLarge: true };
+
+/** A logged result, answered again for a resent write; one too large to keep is a CONFLICT that says so. */
+function replayed(value: unknown, method: string, requestId: string): unknown {
+  if (value !== null && typeof value === 'object' && (value as Record<string, unknown>)['$resultTooLarge'] === true) {
+    throw new StoreError('CONFLICT', `${method} was already applied (request ${requestId}); its result was too large to keep: read it back`, {
+      details: { requestId, applied: true },
+    });
+  }
+  return value;
+}
 
 /** The KV keys of sync tickets (see issueTicket). */
 const TICKET_PREFIX = 'agent-state-store:ticket:';
@@ -81,6 +101,8 @@ export type EdgeStoreInfo = StoreInfo & { host: 'durable-object'; capabilities: 
  */
 export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
   #store: StateStore | undefined;
+  /** Writes logged with a request id since this instance started; the log is pruned every PRUNE_LOG_EVERY. */
+  #logged = 0;
   /** The callers' change feeds, by the id each client chose (see subscribe). */
   readonly #feeds = new Map<string, RemoteListener>();
 
@@ -152,15 +174,18 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
    * Runs one served method of the operation table with `args` and answers plain data: the value, or
    * the StoreError as { code, message, details }. Internal and unknown methods are INVALID_ARGUMENT.
    */
-  async call(method: string, args: unknown[]): Promise<EdgeReply> {
+  async call(method: string, args: unknown[], requestId?: string): Promise<EdgeReply> {
     try {
       if (!isServed(method)) {
         throw new StoreError('INVALID_ARGUMENT', `${String(method)} is not a method this store serves`, { details: { field: 'method' } });
       }
       if (!Array.isArray(args)) throw new StoreError('INVALID_ARGUMENT', `${method}: args must be an array`, { details: { field: 'args' } });
+      if (requestId !== undefined && (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 128)) {
+        throw new StoreError('INVALID_ARGUMENT', 'requestId must be a string of 1 to 128 characters', { details: { field: 'requestId' } });
+      }
       // Files are built and checked in an in-memory sqlite-wasm database, loaded on first need.
       if (FILE_METHODS.has(method)) await loadEdgeEngine();
-      return { ok: true, value: plain(this.#run(method, args)) };
+      return { ok: true, value: plain(this.#run(method, args, requestId)) };
     } catch (error) {
       return failure(error);
     }
@@ -206,10 +231,27 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
     }
   }
 
-  #run(method: ServedMethod, args: unknown[]): unknown {
+  /**
+   * Runs a served method. A write with a request id is applied at most once: its id and result go
+   * into the request log in the write's own transaction, and the same id again is answered from the
+   * log (a client resends a write whose reply a reset or deploy lost; see channel.ts).
+   */
+  #run(method: ServedMethod, args: unknown[], requestId: string | undefined): unknown {
     const fn = this.store[method] as (...a: unknown[]) => unknown;
     if (operation(method).mode === 'read') return fn.apply(this.store, args);
-    return this.#write((store) => fn.apply(store, args));
+    if (requestId === undefined || !operation(method).change) return this.#write((store) => fn.apply(store, args));
+    return this.#write((store) => {
+      const db = store.layer().db;
+      const prior = appliedResult(db, requestId);
+      if (prior) return replayed(prior.value, method, requestId);
+      const result = plain(fn.apply(store, args));
+      const now = Math.floor(Date.now() / 1000);
+      // A row holds at most 2 MB here: a result near that (a record with a huge content) is not kept.
+      const kept = JSON.stringify(result ?? null).length > MAX_LOGGED_RESULT_CHARS ? TOO_LARGE : result;
+      recordApplied(db, requestId, method, kept, now);
+      if (++this.#logged % PRUNE_LOG_EVERY === 0) pruneAppliedRequests(db, now - REQUEST_LOG_SECONDS);
+      return result;
+    });
   }
 
   /** Runs a write on the store atomically, the one path every write of this object takes. */
