@@ -7,6 +7,8 @@ import { standInsForUncloneable } from '../core/validate.js';
 import type { EdgeStoreInfo, StateStoreObject } from './object.js';
 import { reviveError, type EdgeReply } from './reply.js';
 import { stubChannel, type ChannelOptions, type QueuedCall, type RetryKind } from './channel.js';
+import { RPC_VALUE_LIMIT_BYTES } from './staging.js';
+import type { ImportResult } from '../core/transfer.js';
 
 /**
  * A store as Worker code holds it: every served operation with the browser client's arguments and
@@ -14,6 +16,17 @@ import { stubChannel, type ChannelOptions, type QueuedCall, type RetryKind } fro
  * while the Worker invocation lives), info() with the edge's capabilities, and close().
  */
 export interface EdgeStoreClient extends StoreOperations, Pick<StateStore, LocalMethod> {
+  /**
+   * The database as a SQLite file, streamed from the object's storage (any size; the same bytes as
+   * exportDatabase, which collects this stream). Read it to its end or cancel it.
+   */
+  exportStream(): Promise<{ stream: ReadableStream<Uint8Array>; byteLength: number }>;
+  /**
+   * importDatabase for a file that arrives as a stream (a request body, another store's exportStream):
+   * staged in the object's storage as it comes, never whole in memory. `maxBytes` defaults to 1 GiB.
+   * Not retried after a reset (a stream cannot be read twice): a failure says so and nothing was imported.
+   */
+  importStream(body: ReadableStream<Uint8Array>, options?: { maxBytes?: number; sessionIndex?: string }): Promise<ImportResult>;
   /** The core's facts about the store, the host, and its capabilities. */
   info(): Promise<EdgeStoreInfo>;
   /** Ends this client: every later call fails with CLOSED. The object and its data stay. */
@@ -29,6 +42,8 @@ export interface StoreNamespace {
 /** The RPC surface of StateStoreObject that the client calls. */
 interface StoreStub {
   call(method: string, args: unknown[], requestId?: string): Promise<EdgeReply>;
+  exportStream(): Promise<EdgeReply<{ stream: ReadableStream<Uint8Array>; byteLength: number }>>;
+  importStream(body: ReadableStream<Uint8Array>, options: { maxBytes?: number; sessionIndex?: string; requestId?: string }): Promise<EdgeReply>;
   info(): Promise<EdgeReply<EdgeStoreInfo>>;
   subscribe(id: string, listener: (change: unknown) => void): Promise<EdgeReply<null>>;
   unsubscribe(id: string): Promise<EdgeReply<null>>;
@@ -147,7 +162,40 @@ export function edgeStore(namespace: StoreNamespace, name: string, options: Edge
   for (const method of SERVED_METHODS) client[method] = (...args: unknown[]) => call(method, args);
   // importDatabase's onProgress is the one function an operation takes: it crosses as an RPC stub,
   // which the object calls as the import advances (the rest of the arguments go as plain data).
+  client['exportDatabase'] = async () => {
+    const { stream } = await (client['exportStream'] as EdgeStoreClient['exportStream'])();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of stream) {
+      chunks.push(chunk);
+      size += chunk.byteLength;
+    }
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    return bytes;
+  };
+  client['exportStream'] = () => {
+    if (closed) return Promise.reject(new StoreError('CLOSED', 'exportStream: the store is closed'));
+    return request('exportStream', 'read', (stub) => stub.exportStream()).result;
+  };
+  client['importStream'] = (body: unknown, options: { maxBytes?: number; sessionIndex?: string } = {}) => {
+    if (closed) return Promise.reject(new StoreError('CLOSED', 'importStream: the store is closed'));
+    if (!(body instanceof ReadableStream)) return Promise.reject(new StoreError('INVALID_ARGUMENT', 'body must be a ReadableStream', { details: { field: 'body' } }));
+    return request('importStream', 'never', (stub) => stub.importStream(body, { ...options, requestId: crypto.randomUUID() })).result;
+  };
   client['importDatabase'] = (bytes: unknown, options?: unknown) => {
+    // A file sent whole crosses RPC as one value; a larger one must be streamed.
+    if (bytes instanceof Uint8Array && bytes.byteLength > RPC_VALUE_LIMIT_BYTES - 64 * 1024) {
+      return Promise.reject(
+        new StoreError('INVALID_ARGUMENT', `importDatabase: a file over ${RPC_VALUE_LIMIT_BYTES - 64 * 1024} bytes cannot cross Workers RPC whole (32 MiB per value); use importStream`, {
+          details: { field: 'bytes', limitBytes: RPC_VALUE_LIMIT_BYTES - 64 * 1024 },
+        }),
+      );
+    }
     const onProgress = typeof options === 'object' && options !== null ? (options as { onProgress?: unknown }).onProgress : undefined;
     if (typeof onProgress !== 'function') return call('importDatabase', options === undefined ? [bytes] : [bytes, options]);
     const { onProgress: _, ...rest } = options as Record<string, unknown>;

@@ -10,6 +10,8 @@ import type { StoreInfo } from '../core/types.js';
 import { durableObjectDriver, durableObjectTextFile, EDGE_CAPABILITIES } from './driver.js';
 import { failure, plain, type EdgeReply } from './reply.js';
 import { loadEdgeEngine } from './engine.js';
+import { exportStream, MAX_STREAMED_IMPORT_BYTES, stageUpload } from './staging.js';
+import { StagedSource } from '../core/transfer.js';
 
 /** How long a write's request id is remembered: a client resends within seconds, never days. */
 const REQUEST_LOG_SECONDS = 24 * 60 * 60;
@@ -219,6 +221,49 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
     if (expiresAt === undefined) return false;
     kv.delete(TICKET_PREFIX + ticket);
     return expiresAt > Date.now();
+  }
+
+  /**
+   * The database as a SQLite file, streamed: built in the object's storage in 64 KiB blocks and read
+   * out block by block, so neither the object's memory nor one RPC value (32 MiB) bounds its size.
+   * The router's `GET …/export` and edgeStore().exportStream() use it.
+   */
+  async exportStream(): Promise<EdgeReply<{ stream: ReadableStream<Uint8Array>; byteLength: number }>> {
+    try {
+      await loadEdgeEngine();
+      const driver = this.store.layer().db;
+      const { stream, byteLength } = exportStream(this.ctx.storage.kv, {
+        db: driver,
+        schemaVersion: driver.readSchemaVersion?.() ?? 0,
+        transaction: (fn) => this.ctx.storage.transactionSync(fn),
+      });
+      return { ok: true, value: { stream, byteLength } };
+    } catch (error) {
+      return failure(error);
+    }
+  }
+
+  /**
+   * Imports a SQLite file that arrives as a stream: written into the object's storage block by block
+   * as it comes (refused past `maxBytes`, default MAX_STREAMED_IMPORT_BYTES), then checked and copied
+   * from there like importDatabase (same checks, result and errors), never whole in memory.
+   */
+  async importStream(body: ReadableStream<Uint8Array>, options: { maxBytes?: number; sessionIndex?: string; requestId?: string } = {}): Promise<EdgeReply> {
+    try {
+      if (!(body instanceof ReadableStream)) throw new StoreError('INVALID_ARGUMENT', 'body must be a ReadableStream of the file', { details: { field: 'body' } });
+      const maxBytes = options.maxBytes ?? MAX_STREAMED_IMPORT_BYTES;
+      if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new StoreError('INVALID_ARGUMENT', 'maxBytes must be a positive integer', { details: { field: 'maxBytes' } });
+      await loadEdgeEngine();
+      const file = await stageUpload(this.ctx.storage.kv, body, maxBytes);
+      try {
+        const args = [new StagedSource(file), options.sessionIndex === undefined ? {} : { sessionIndex: options.sessionIndex }];
+        return { ok: true, value: plain(this.#run('importDatabase', args, options.requestId)) };
+      } finally {
+        file.discard();
+      }
+    } catch (error) {
+      return failure(error);
+    }
   }
 
   /** The core's info() with this host's facts and capabilities (see EdgeCapabilities). */

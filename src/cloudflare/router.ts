@@ -1,6 +1,7 @@
 import { StoreError, type StoreErrorCode, type StoreErrorDetails } from '../core/errors.js';
 import { isServed, operation } from '../core/operations.js';
 import { reviveError, type EdgeReply } from './reply.js';
+import { MAX_STREAMED_IMPORT_BYTES } from './staging.js';
 
 /**
  * The HTTP face of the edge stores, for a Worker's fetch handler. Every request under the prefix goes
@@ -24,6 +25,8 @@ interface CallableStub {
   call(method: string, args: unknown[]): Promise<EdgeReply>;
   fetch(request: Request): Promise<Response>;
   issueTicket(ttlSeconds?: number): Promise<EdgeReply<{ ticket: string; expiresAt: number }>>;
+  exportStream(): Promise<EdgeReply<{ stream: ReadableStream<Uint8Array>; byteLength: number }>>;
+  importStream(body: ReadableStream<Uint8Array>, options: { maxBytes: number }): Promise<EdgeReply>;
   redeemTicket(ticket: string): Promise<boolean>;
 }
 
@@ -56,7 +59,11 @@ export interface StoreRouterOptions<Env = unknown> {
   prefix?: string;
   /** The largest JSON body of a call, in bytes. Default 1 MiB (1048576). */
   maxCallBytes?: number;
-  /** The largest file an import takes, in bytes. Default 32 MiB (33554432): the object holds it twice in memory while it checks it. */
+  /**
+   * The largest file an import takes, in bytes. Default 1 GiB (MAX_STREAMED_IMPORT_BYTES): the body is
+   * streamed into the object's storage and checked there, so neither memory nor RPC's 32 MiB value
+   * limit bounds it; the object's 10 GB and its CPU limit do (see the README's limits table).
+   */
   maxImportBytes?: number;
   /**
    * Where a failure that is not the caller's (an engine error, a bug) is logged, with its request id:
@@ -77,7 +84,7 @@ export interface StoreRouterOptions<Env = unknown> {
  * Default limits of handleStoreRequest: body sizes, and how deep a call's JSON may nest (deeper is
  * INVALID_ARGUMENT before anything else reads it; no stored record needs more).
  */
-export const ROUTER_LIMITS = { maxCallBytes: 1 << 20, maxImportBytes: 32 << 20, maxJsonDepth: 128 } as const;
+export const ROUTER_LIMITS = { maxCallBytes: 1 << 20, maxImportBytes: MAX_STREAMED_IMPORT_BYTES, maxJsonDepth: 128 } as const;
 
 /**
  * An `authorize` grant for readers: every read method, export and sync; no write, no import. Use it
@@ -174,11 +181,15 @@ function stringifyValue(value: unknown): string {
   return JSON.stringify({ value: value === undefined ? null : value }, (_key, item: unknown) => (item instanceof Uint8Array ? { $bytes: toBase64(item) } : item));
 }
 
+/** The refusal of a body over its limit: 413. */
+function tooLarge(limit: number): HttpRefusal {
+  return new HttpRefusal(413, 'INVALID_ARGUMENT', `the request body is larger than the limit of ${limit} bytes`, { field: 'body', limitBytes: limit });
+}
+
 /** Reads a body, refusing it (413) once it passes `limit` bytes, whatever Content-Length claims. */
 async function readBody(request: Request, limit: number): Promise<Uint8Array> {
-  const tooLarge = () => new HttpRefusal(413, 'INVALID_ARGUMENT', `the request body is larger than the limit of ${limit} bytes`, { field: 'body', limitBytes: limit });
   const declared = Number(request.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -189,7 +200,7 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array> {
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      throw tooLarge();
+      throw tooLarge(limit);
     }
     chunks.push(value);
   }
@@ -469,11 +480,12 @@ async function routeStoreRequest<Env>(request: Request, env: Env, options: Store
     if (action === 'export') {
       requireMethod(request, ['GET']);
       permit(grant, 'exportDatabase');
-      const bytes = (await send(stubFor(env, binding, store), 'exportDatabase', [])) as Uint8Array;
-      return new Response(bytes, {
+      // Streamed from the object's storage block by block: no size limit but the object's own.
+      const { stream, byteLength } = unwrapReply(await stubFor(env, binding, store).exportStream());
+      return new Response(stream, {
         headers: {
           'content-type': 'application/vnd.sqlite3',
-          'content-length': String(bytes.byteLength),
+          'content-length': String(byteLength),
           'content-disposition': `attachment; filename="${encodeURIComponent(store)}.sqlite"`,
           'cache-control': 'no-store',
         },
@@ -483,8 +495,13 @@ async function routeStoreRequest<Env>(request: Request, env: Env, options: Store
       requireMethod(request, ['PUT', 'POST']);
       requireContentType(request, IMPORT_TYPES);
       permit(grant, 'importDatabase');
-      const bytes = await readBody(request, maxImportBytes);
-      const value = await send(stubFor(env, binding, store), 'importDatabase', [bytes]);
+      // Streamed to the object, which stages it block by block and refuses it past the limit.
+      const declared = Number(request.headers.get('content-length'));
+      if (Number.isFinite(declared) && declared > maxImportBytes) throw tooLarge(maxImportBytes);
+      const body = request.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+      const reply = await stubFor(env, binding, store).importStream(body, { maxBytes: maxImportBytes });
+      if (!reply.ok && reply.error.details?.['limitBytes'] !== undefined && reply.error.details['field'] === 'body') throw tooLarge(maxImportBytes);
+      const value = unwrapReply(reply);
       return new Response(stringifyValue(value), { headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } });
     }
     if (action === 'ticket') {

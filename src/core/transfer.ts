@@ -54,10 +54,28 @@ function refuse(message: string, details: Record<string, string | number> = {}):
   return new StoreError('INVALID_ARGUMENT', `bytes ${message}`, { details: { field: 'bytes', ...details } });
 }
 
+/**
+ * A file to import that a host has staged itself (on the edge, in the object's storage, never whole in
+ * memory): its first bytes, its length, and a way to open it as a private connection.
+ */
+export interface StagedFile {
+  /** At least the first 100 bytes of the file (its SQLite header). */
+  header: Uint8Array;
+  byteLength: number;
+  /** Opens the file as a connection of its own; the import closes it. */
+  open(): SqlDriver;
+}
+
 /** Checks the 100-byte SQLite header and that the file is as long as the header says. */
 export function checkHeader(bytes: unknown): Uint8Array {
   if (!(bytes instanceof Uint8Array)) throw refuse('must be a Uint8Array holding a SQLite database file');
-  if (bytes.byteLength < HEADER_BYTES) throw refuse(`is ${bytes.byteLength} bytes long, too short for a SQLite file`);
+  checkHeaderOf(bytes, bytes.byteLength);
+  return bytes;
+}
+
+/** checkHeader for a file of `byteLength` bytes whose first bytes are `header`. */
+function checkHeaderOf(bytes: Uint8Array, byteLength: number): void {
+  if (byteLength < HEADER_BYTES || bytes.byteLength < HEADER_BYTES) throw refuse(`is ${byteLength} bytes long, too short for a SQLite file`);
   const magic = String.fromCharCode(...bytes.subarray(0, 16));
   if (magic !== MAGIC) throw refuse('is not a SQLite database file (the header does not start with "SQLite format 3")');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -67,11 +85,10 @@ export function checkHeader(bytes: unknown): Uint8Array {
   const pageCount = view.getUint32(28);
   // The page count in the header is valid when the change counter matches "version-valid-for".
   const countValid = view.getUint32(24) === view.getUint32(92) && pageCount > 0;
-  const expected = countValid ? pageCount * pageSize : Math.ceil(bytes.byteLength / pageSize) * pageSize;
-  if (bytes.byteLength < expected || bytes.byteLength % pageSize !== 0) {
-    throw refuse(`is truncated: ${bytes.byteLength} bytes where the header promises ${expected}`, { expectedBytes: expected, actualBytes: bytes.byteLength });
+  const expected = countValid ? pageCount * pageSize : Math.ceil(byteLength / pageSize) * pageSize;
+  if (byteLength < expected || byteLength % pageSize !== 0) {
+    throw refuse(`is truncated: ${byteLength} bytes where the header promises ${expected}`, { expectedBytes: expected, actualBytes: byteLength });
   }
-  return bytes;
 }
 
 function integrityProblems(db: SqlDriver): string[] {
@@ -116,7 +133,7 @@ export function checkIntegrity(db: SqlDriver): { ok: boolean; problems: string[]
  * store installs it and runs its import hooks). Nothing of the file's schema reaches `db`; a failure
  * anywhere, `install` included, leaves the store's data as it was.
  */
-export function importImage(db: SqlDriver, input: unknown, given: ImportOptions | null | undefined, install: (text: string) => void): ImportResult {
+export function importImage(db: SqlDriver, input: unknown | StagedFile, given: ImportOptions | null | undefined, install: (text: string) => void): ImportResult {
   const options = (given === undefined || given === null ? {} : record(given, 'options')) as ImportOptions;
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new StoreError('INVALID_ARGUMENT', 'options.onProgress must be a function', { details: { field: 'options.onProgress' } });
@@ -127,11 +144,17 @@ export function importImage(db: SqlDriver, input: unknown, given: ImportOptions 
   }
   if (db.inTransaction()) throw new StoreError('BUSY', 'an import cannot run inside a transaction');
   progress({ phase: 'validate', fraction: 0 });
-  const bytes = checkHeader(input);
+  const staged = input instanceof StagedSource ? input.file : undefined;
   let image: SqlDriver;
   try {
-    image = db.openImage(bytes);
+    if (staged) {
+      checkHeaderOf(staged.header, staged.byteLength);
+      image = staged.open();
+    } else {
+      image = db.openImage(checkHeader(input));
+    }
   } catch (error) {
+    if (error instanceof StoreError) throw error;
     throw refuse(`could not be opened as a database: ${error instanceof Error ? error.message : String(error)}`);
   }
   try {
@@ -191,6 +214,14 @@ export function importImage(db: SqlDriver, input: unknown, given: ImportOptions 
   } finally {
     image.close();
   }
+}
+
+/**
+ * Marks a staged file as the host's own (only a host can make one; a caller's argument is never taken
+ * for one, whatever its shape).
+ */
+export class StagedSource {
+  constructor(readonly file: StagedFile) {}
 }
 
 /** Defers foreign-key checks to the end of the transaction, so rows can come in any order (and orphans be found and dropped). */

@@ -222,10 +222,10 @@ export function copyDatabase(from: SqlDriver, to: SqlDriver, options: CopyOption
 }
 
 /**
- * A SQLite file of `from`'s database, built by copying it into `image` (an empty in-memory database of
- * an engine that can serialize) and stamping `userVersion` on it.
+ * Builds `from`'s database into `image` (an empty database of an engine that runs plain SQLite,
+ * sqlite-wasm in memory or on a block VFS) in one transaction, and stamps `userVersion` on it.
  */
-export function imageOf(from: SqlDriver, image: SqlDriver, userVersion: number, options: CopyOptions = {}): Uint8Array<ArrayBuffer> {
+export function buildImage(from: SqlDriver, image: SqlDriver, userVersion: number, options: CopyOptions = {}): void {
   image.exec('BEGIN');
   try {
     copyDatabase(from, image, options);
@@ -235,5 +235,13 @@ export function imageOf(from: SqlDriver, image: SqlDriver, userVersion: number, 
     image.exec('ROLLBACK');
     throw error;
   }
+}
+
+/**
+ * A SQLite file of `from`'s database, built by copying it into `image` (an empty in-memory database of
+ * an engine that can serialize) and stamping `userVersion` on it.
+ */
+export function imageOf(from: SqlDriver, image: SqlDriver, userVersion: number, options: CopyOptions = {}): Uint8Array<ArrayBuffer> {
+  buildImage(from, image, userVersion, options);
   return image.serialize();
 }
