@@ -11,6 +11,8 @@ import type { StoreInfo } from '../src/core/types.js';
 import { storeChannels, type CallOptions, type TokenSource, type WorkerOpenOptions } from '../src/wire.js';
 import { startStore, type OpenedDatabase } from './database.js';
 import { DeltaBuffer } from './delta-buffer.js';
+import { blobFile } from './blob-file.js';
+import { loadEngine } from '../src/driver/engine.js';
 import { GroupCommit } from './group-commit.js';
 import { SyncEngine, type SyncCore, type SyncHost } from './sync.js';
 
@@ -267,8 +269,10 @@ export class Leader implements LeaderApi {
         }
       },
     };
+    // A Blob (a File the page picked) is read a block at a time where it is, never whole (see blobFile).
+    const input = typeof Blob !== 'undefined' && bytes instanceof Blob ? blobFile(await loadEngine(), bytes) : bytes;
     return this.commits
-      .exclusive(() => this.store.importDatabase(bytes as Uint8Array, options), this.local(this.noting('importDatabase', [bytes])))
+      .exclusive(() => this.store.importDatabase(input as Uint8Array, options), this.local(this.noting('importDatabase', [bytes])))
       .finally(() => this.keepSpareFiles());
   }
 

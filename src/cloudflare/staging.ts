@@ -1,8 +1,7 @@
 import { StoreError } from '../core/errors.js';
 import type { StagedFile } from '../core/transfer.js';
-import { BLOCK_BYTES, blockVfs, type BlockStore } from '../driver/block-vfs.js';
+import { BLOCK_BYTES, openOnBlocks, type BlockStore } from '../driver/block-vfs.js';
 import { buildImage } from '../driver/copy.js';
-import { oo1Driver, type Oo1Database, type Oo1Engine } from '../driver/oo1.js';
 import type { SqlDriver } from '../driver/port.js';
 import { loadedEdgeEngine } from './engine.js';
 
@@ -24,10 +23,10 @@ const PREFIX = 'agent-state-store:staging:';
 /** The staged files that exist, so an abandoned one (an export stream never read to its end) is swept. */
 const INDEX_KEY = 'agent-state-store:staging';
 
-function engine(): Oo1Engine & { oo1: { DB: new (options: object) => Oo1Database } } {
+function engine(): unknown {
   const sqlite3 = loadedEdgeEngine();
   if (!sqlite3) throw new StoreError('STORAGE', 'the in-memory SQLite engine is not loaded: await loadEdgeEngine() first');
-  return sqlite3 as unknown as Oo1Engine & { oo1: { DB: new (options: object) => Oo1Database } };
+  return sqlite3;
 }
 
 /** A staged file's blocks in the object's key-value storage. */
@@ -71,23 +70,8 @@ function newStaged(kv: SyncKvStorage): { id: string; store: BlockStore } {
 }
 
 /** A connection on a staged file through the block VFS; closing it detaches the file. */
-function openOnBlocks(id: string, store: BlockStore): SqlDriver {
-  const sqlite3 = engine();
-  const { name, files } = blockVfs(sqlite3);
-  files.set(id, store);
-  const db = new sqlite3.oo1.DB({ filename: id, flags: 'c', vfs: name });
-  const driver = oo1Driver(sqlite3, db);
-  // A private scratch file: no journal (a failure discards it), a small page cache.
-  driver.exec('PRAGMA journal_mode = OFF; PRAGMA cache_size = -2048');
-  const close = driver.close.bind(driver);
-  driver.close = () => {
-    try {
-      close();
-    } finally {
-      files.delete(id);
-    }
-  };
-  return driver;
+function openStaged(id: string, store: BlockStore): SqlDriver {
+  return openOnBlocks(engine(), id, store);
 }
 
 /** What a Durable Object gives the export: its database, schema version and a transaction of its storage. */
@@ -104,7 +88,7 @@ export interface ExportSource {
  */
 export function exportStream(kv: SyncKvStorage, source: ExportSource): { stream: ReadableStream<Uint8Array>; byteLength: number } {
   const { id, store } = newStaged(kv);
-  const image = openOnBlocks(id, store);
+  const image = openStaged(id, store);
   try {
     source.transaction(() => buildImage(source.db, image, source.schemaVersion));
   } catch (error) {
@@ -170,6 +154,8 @@ export async function stageUpload(kv: SyncKvStorage, body: ReadableStream<Uint8A
         at += n;
         if (filled === BLOCK_BYTES) {
           store.write(index++, block);
+          // Kept up to date, so a refused or broken upload is discarded whole.
+          store.setSize(index * BLOCK_BYTES);
           block = new Uint8Array(BLOCK_BYTES);
           filled = 0;
         }
@@ -182,5 +168,5 @@ export async function stageUpload(kv: SyncKvStorage, body: ReadableStream<Uint8A
     throw error;
   }
   const header = store.read(0)?.slice(0, 100) ?? new Uint8Array(0);
-  return { header, byteLength: total, open: () => openOnBlocks(id, store), discard: () => discardStaged(kv, id) };
+  return { header, byteLength: total, open: () => openStaged(id, store), discard: () => discardStaged(kv, id) };
 }

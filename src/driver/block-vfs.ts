@@ -10,6 +10,9 @@
  * live in memory.
  */
 
+import { oo1Driver, type Oo1Database, type Oo1Engine } from './oo1.js';
+import type { SqlDriver } from './port.js';
+
 /** Where a file's blocks are kept. Blocks are BLOCK_BYTES long (the last may be shorter). */
 export interface BlockStore {
   /** A block, or undefined where nothing was written. */
@@ -274,4 +277,52 @@ export function blockVfs(sqlite3: unknown): { name: string; files: Map<string, B
   const result = { name, files };
   installed.set(engine, result);
   return result;
+}
+
+/**
+ * A connection on a file of block store `store`, named `id` while it is open, through the block VFS:
+ * a private scratch database (no journal, a 2 MiB page cache). Closing it detaches the file.
+ */
+export function openOnBlocks(sqlite3: unknown, id: string, store: BlockStore): SqlDriver {
+  const engine = sqlite3 as Oo1Engine & { oo1: { DB: new (options: object) => Oo1Database } };
+  const { name, files } = blockVfs(sqlite3);
+  files.set(id, store);
+  const db = new engine.oo1.DB({ filename: id, flags: 'c', vfs: name });
+  const driver = oo1Driver(engine, db);
+  driver.exec('PRAGMA journal_mode = OFF; PRAGMA cache_size = -2048');
+  const close = driver.close.bind(driver);
+  driver.close = () => {
+    try {
+      close();
+    } finally {
+      files.delete(id);
+    }
+  };
+  return driver;
+}
+
+/**
+ * A read-only block store over a Blob (a File the page picked), read a block at a time with
+ * FileReaderSync (dedicated workers only); blocks written (an older file's migration) stay in memory
+ * on top. The file itself is never read whole.
+ */
+export function blobBlockStore(blob: Blob): BlockStore {
+  const reader = new (globalThis as unknown as { FileReaderSync: new () => { readAsArrayBuffer(blob: Blob): ArrayBuffer } }).FileReaderSync();
+  const written = new Map<number, Uint8Array>();
+  let size = blob.size;
+  return {
+    read(i) {
+      const mine = written.get(i);
+      if (mine) return mine;
+      const start = i * BLOCK_BYTES;
+      if (start >= blob.size) return undefined;
+      return new Uint8Array(reader.readAsArrayBuffer(blob.slice(start, Math.min(start + BLOCK_BYTES, blob.size))));
+    },
+    write: (i, block) => void written.set(i, block),
+    delete: (i) => void written.set(i, new Uint8Array(0)),
+    getSize: () => size,
+    setSize: (bytes) => {
+      size = bytes;
+    },
+  };
 }

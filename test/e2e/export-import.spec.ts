@@ -308,3 +308,22 @@ test('a file with a planted trigger imports without it: later writes keep every 
   expect(seen.ignored).toEqual([{ type: 'trigger', name: 'evil_wipe' }]);
   expect(seen.after).toBeGreaterThan(1);
 });
+
+test('a File (Blob) is imported in place with progress: the Rust store\'s file and an older one that must migrate', async ({ app }) => {
+  const files = { rust: Array.from(readFileSync(new URL('../fixtures/rust-seed-v4/state.db', import.meta.url))), v1: Array.from(await buildV1()) };
+  const seen = await app.evaluate(async (input) => {
+    const out: Record<string, unknown> = {};
+    for (const [label, bytes] of Object.entries(input)) {
+      const store = await window.openStateStore({ name: `xfer-blob-${label}-${crypto.randomUUID()}` });
+      const file = new File([new Uint8Array(bytes)], `${label}.sqlite`, { type: 'application/vnd.sqlite3' });
+      const phases: string[] = [];
+      const result = await store.importDatabase(file, { onProgress: (p) => phases.push(p.phase) });
+      out[label] = { result, phases: phases.filter((p, i) => i === 0 || phases[i - 1] !== p), integrity: await store.integrityCheck(), threads: (await store.listThreads({ includeArchived: true })).length };
+      await store.close();
+    }
+    return out;
+  }, files);
+  const phases = ['validate', 'integrity', 'migrate', 'copy', 'index', 'done'];
+  expect(seen['rust']).toMatchObject({ result: { fromVersion: 4, threads: 4, messages: 16, dropped: { messages: 1, checkpoints: 1 } }, phases, integrity: { ok: true }, threads: 4 });
+  expect(seen['v1']).toMatchObject({ result: { fromVersion: 1, threads: 5, messages: 11 }, phases, integrity: { ok: true }, threads: 5 });
+});

@@ -116,3 +116,12 @@ describe('call order through one client', () => {
     expect((await store.listMessages('t', 100)).map((m) => m.content)).toEqual(Array.from({ length: 30 }, (_, i) => `message ${i}`));
   });
 });
+
+describe('request ids', () => {
+  it('a request id over 128 characters is INVALID_ARGUMENT, nothing written', async () => {
+    const name = named('request-id');
+    const reply = await object(name).call('createThread', [{ id: 'x' }], 'r'.repeat(129));
+    expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', details: { field: 'requestId' } } });
+    expect(await edgeStore(env.STORES, name).listThreads()).toEqual([]);
+  });
+});

@@ -5,6 +5,8 @@ declare global {
     interface Env {
       STORES: DurableObjectNamespace<StoreObject>;
       SMALL: DurableObjectNamespace<SmallLimitsObject>;
+      BIG_STORE_MB: string;
+      BIG_STORE_FILL_ONLY: string;
     }
   }
 }
