@@ -163,10 +163,11 @@ export function copyTableRows(image: SqlDriver, store: SqlDriver, plan: TablePla
   const name = ident(plan.table);
   const target = [...(plan.copyRowid ? ['rowid'] : []), ...plan.columns];
   const insert = `INSERT INTO ${name} (${target.map(ident).join(', ')}) VALUES (${target.map(() => '?').join(', ')})`;
-  const select = `SELECT rowid AS ${ROWID}, ${plan.columns.map(ident).join(', ')} FROM ${name} WHERE rowid > ? ORDER BY rowid LIMIT ${BATCH_ROWS}`;
-  let last: SqlValue = Number.MIN_SAFE_INTEGER;
+  const select = (after: boolean) =>
+    `SELECT rowid AS ${ROWID}, ${plan.columns.map(ident).join(', ')} FROM ${name} ${after ? 'WHERE rowid > ?' : ''} ORDER BY rowid LIMIT ${BATCH_ROWS}`;
+  let last: SqlValue | undefined;
   for (;;) {
-    const batch: SqlRow[] = image.all(select, [last]);
+    const batch: SqlRow[] = last === undefined ? image.all(select(false)) : image.all(select(true), [last]);
     if (batch.length === 0) return;
     for (const row of batch) {
       const values = plan.columns.map((c) => row[c] ?? null);
