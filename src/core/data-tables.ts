@@ -41,7 +41,4 @@ export function isSyncOwned(name: string): boolean {
   return /^sync_/i.test(name);
 }
 
-/** Whether a name is SQLite's own (sqlite_sequence, autoindexes) or a Durable Object's (`_cf_…`). */
-export function isEngineOwned(name: string): boolean {
-  return /^sqlite_/i.test(name) || /^_cf_/i.test(name);
-}
+export { isEngineOwned } from '../driver/copy.js';

@@ -38,15 +38,20 @@ const DEFAULT_BATCH_ROWS = 500;
 // The tables FTS3/4/5 create for each virtual table; the virtual table's own CREATE makes them again.
 const FTS_SHADOW_SUFFIXES = ['_data', '_idx', '_content', '_docsize', '_config', '_segments', '_segdir', '_stat'];
 
+/**
+ * Whether a name is SQLite's own (sqlite_sequence, autoindexes) or the platform's: a Durable Object's
+ * (`_cf_…`), or miniflare's in local development (`__miniflare_…`, e.g. `__miniflare_do_name`).
+ * Neither an export nor an import ever carries them.
+ */
+export function isEngineOwned(name: string): boolean {
+  return /^sqlite_/i.test(name) || /^_cf_/i.test(name) || /^__miniflare_/i.test(name);
+}
+
 /** Quotes an identifier for SQL text (identifiers cannot be bound). */
 function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** Whether a name belongs to the engine: SQLite's own tables, and Cloudflare's `_cf_` ones. */
-function isInternal(name: string): boolean {
-  return /^sqlite_/i.test(name) || /^_cf_/i.test(name);
-}
 
 function isVirtual(object: SchemaObject): boolean {
   return object.type === 'table' && /^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(object.sql);
@@ -64,7 +69,7 @@ function readSchema(db: SqlDriver): SchemaObject[] {
   const all = db
     .all("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND type IN ('table', 'index', 'trigger', 'view') ORDER BY rowid")
     .map((r) => ({ type: String(r['type']), name: String(r['name']), sql: String(r['sql']) }) as SchemaObject)
-    .filter((o) => !isInternal(o.name));
+    .filter((o) => !isEngineOwned(o.name));
   const shadows = new Set(all.filter(isVirtual).flatMap((v) => FTS_SHADOW_SUFFIXES.map((suffix) => `${v.name}${suffix}`.toLowerCase())));
   return all.filter((o) => !(o.type === 'table' && shadows.has(o.name.toLowerCase())));
 }

@@ -85,7 +85,8 @@ function canonical(value: unknown): unknown {
  * the schema objects' SQL. Two databases with the same records give the same dump.
  */
 export async function canonicalDump(query: Query): Promise<Record<string, string[]>> {
-  const objects = (await query("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY type, name")).map((r) => ({
+  // The platform's own tables (a Durable Object's `_cf_…`, miniflare's `__miniflare_…`) are not the store's.
+  const objects = (await query("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE '\\_\\_miniflare\\_%' ESCAPE '\\' ORDER BY type, name")).map((r) => ({
     type: String(r['type']),
     name: String(r['name']),
     sql: r['sql'] === null ? null : String(r['sql']),
