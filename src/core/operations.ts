@@ -64,6 +64,7 @@ export const OPERATIONS = {
   createThread: { mode: 'write', change: { kind: 'thread', target: (_, thread) => at(thread.id, thread.id) } },
   updateThread: { mode: 'write', change: { kind: 'thread', target: ([id]) => at(id, id) } },
   addMessage: { mode: 'write', change: { kind: 'message', target: ([threadId], message) => at(threadId, message.id) } },
+  updateMessage: { mode: 'write', change: { kind: 'message', target: (_, message) => at(message.threadId, message.id) } },
   getBranch: { mode: 'read' },
   // Listeners cannot cross the wire: every host implements these where the caller is.
   subscribe: { mode: 'local' },
