@@ -13,3 +13,5 @@ export type { ImportOptions, ImportProgress, ImportResult } from './transfer.js'
 export type {
   GraphCheckpointInput, GraphCheckpointKey, GraphCheckpointListOptions, GraphCheckpointRecord, GraphWrite, GraphWriteRecord, GraphWritesTarget,
 } from './graph-checkpoints.js';
+export type { GraphChannelValue, PruneGraphOptions, PruneGraphResult } from './graph-channels.js';
+export type { GraphStoreItem, GraphStoreOperation, GraphStoreResult } from './graph-memory.js';

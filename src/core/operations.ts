@@ -122,6 +122,9 @@ export const OPERATIONS = {
   getGraphCheckpoint: { mode: 'read' },
   listGraphCheckpoints: { mode: 'read' },
   putGraphWrites: { mode: 'write', change: { kind: 'graphCheckpoint', target: ([t]) => at(t.threadId, t.checkpointId) } },
+  // A LangGraph store batch may only read; then it announces nothing.
+  graphStoreBatch: { mode: 'write', change: { kind: 'graphStore', target: ([ops]) => (ops.some((o) => o.op === 'put') ? at(null, null) : null) } },
+  pruneGraphCheckpoints: { mode: 'write', change: { kind: 'graphCheckpoint', target: ([o]) => at(o.threadId, null) } },
   deleteGraphThread: { mode: 'write', change: { kind: 'graphCheckpoint', target: ([threadId]) => at(threadId, null) } },
 
   // jobs

@@ -146,6 +146,9 @@ export const KINDS: Record<SyncTable, ChangeKind> = {
   teacher_candidates: 'database',
   graph_checkpoints: 'graphCheckpoint',
   graph_checkpoint_writes: 'graphCheckpoint',
+  graph_channel_values: 'graphCheckpoint',
+  graph_checkpoint_versions: 'graphCheckpoint',
+  graph_store_items: 'graphStore',
   session_index: 'sessionIndex',
 };
 
