@@ -14,6 +14,8 @@ import type { GraphCheckpointRecord } from '../core/graph-checkpoints.js';
 import type { StateStore } from '../core/store.js';
 import type { JsonValue } from '../core/types.js';
 
+export { StateStoreMemory, type GraphMemoryStore } from './memory.js';
+
 type GraphMethod = 'putGraphCheckpoint' | 'getGraphCheckpoint' | 'listGraphCheckpoints' | 'putGraphWrites' | 'deleteGraphThread' | 'pruneGraphCheckpoints';
 
 /**

@@ -320,3 +320,44 @@ group('graph checkpoints: paging and pruning', (test) => {
     eq((await store.listGraphCheckpoints()).length, 1);
   });
 });
+
+group('graph store (LangGraph long-term memory)', (test) => {
+  test('graphStoreBatch puts, gets, searches by prefix and lists namespaces; reads see the state before the batch', async ({ makeStore }) => {
+    const store = await makeStore();
+    const before = nowSeconds();
+    const first = await store.graphStoreBatch([
+      { op: 'put', namespace: ['users', 'u1'], key: 'diet', value: { text: 'vegetarian' } },
+      { op: 'get', namespace: ['users', 'u1'], key: 'diet' },
+      { op: 'put', namespace: ['users', 'u2'], key: 'diet', value: { text: 'vegan' } },
+      { op: 'put', namespace: ['users', 'u2'], key: 'diet', value: { text: 'anything' } },
+    ]);
+    eq(first, [null, null, null, null]);
+    const [item, search, all, spaces] = await store.graphStoreBatch([
+      { op: 'get', namespace: ['users', 'u1'], key: 'diet' },
+      { op: 'search', prefix: ['users', 'u2'] },
+      { op: 'search', prefix: [] },
+      { op: 'namespaces' },
+    ]);
+    ok(item !== null && item !== undefined && !Array.isArray(item), 'an item');
+    within(item.createdAt, before, nowSeconds(), 'createdAt');
+    eq(item, { namespace: ['users', 'u1'], key: 'diet', value: { text: 'vegetarian' }, createdAt: item.createdAt, updatedAt: item.createdAt });
+    eq((search as { value: unknown }[]).map((i) => i.value), [{ text: 'anything' }], 'the last put of a key wins');
+    eq((all as { key: string; namespace: string[] }[]).map((i) => i.namespace.join('/')), ['users/u1', 'users/u2']);
+    eq(spaces, [['users', 'u1'], ['users', 'u2']]);
+    await store.graphStoreBatch([{ op: 'put', namespace: ['users', 'u1'], key: 'diet', value: null }]);
+    eq(await store.graphStoreBatch([{ op: 'get', namespace: ['users', 'u1'], key: 'diet' }, { op: 'search', prefix: ['users', 'u'] }]), [null, []]);
+  });
+
+  test('graphStoreBatch refuses a bad operation with the field named, and writes nothing of the batch', async ({ makeStore }) => {
+    const store = await makeStore();
+    const put = (over: Record<string, unknown>) => ({ op: 'put', namespace: ['n'], key: 'k', value: { a: 1 }, ...over });
+    await invalid(() => store.graphStoreBatch([put({}), put({ namespace: ['a.b'] })] as never), 'operations[1].namespace[0]');
+    await invalid(() => store.graphStoreBatch([put({ namespace: [] })] as never), 'operations[0].namespace');
+    await invalid(() => store.graphStoreBatch([put({ key: '' })] as never), 'operations[0].key');
+    await invalid(() => store.graphStoreBatch([put({ value: [1] })] as never), 'operations[0].value');
+    await invalid(() => store.graphStoreBatch([put({ value: { f: () => 1 } })] as never), 'operations[0].value.f');
+    await invalid(() => store.graphStoreBatch([{ op: 'drop' }] as never), 'operations[0].op');
+    await invalid(() => store.graphStoreBatch('x' as never), 'operations');
+    eq(await store.graphStoreBatch([{ op: 'namespaces' }]), [[]]);
+  });
+});
