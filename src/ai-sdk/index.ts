@@ -13,12 +13,16 @@
  *   has no name for (`tool`) is left out, and saveChat skips it the same way.
  * - JSON has no `undefined`: an object key whose value is undefined (`metadata: undefined`, as
  *   useChat writes it) is stored as absent, and such a message counts as equal to its stored form.
+ * - The store follows useChat's own model: the same assistant id at the same place with new content
+ *   (a tool output, an approval, the continuation after them) is the same message, updated in place;
+ *   a new id under the same parent (regenerate), or an edited message with answers after it, is a
+ *   sibling branch.
  *
  * Nothing here imports `ai` at run time; it only uses its types.
  */
 import type { UIMessage } from 'ai';
 import { StoreError } from '../core/errors.js';
-import type { BranchMessage, BranchOptions, MessageRecord, NewChatMessage } from '../core/types.js';
+import type { BranchMessage, BranchOptions, MessagePatch, MessageRecord, NewChatMessage } from '../core/types.js';
 import * as v from '../core/validate.js';
 
 type Awaitable<T> = T | PromiseLike<T>;
@@ -34,6 +38,7 @@ type Awaitable<T> = T | PromiseLike<T>;
 export interface ChatStore {
   getBranch(threadId: string, options?: BranchOptions): Awaitable<BranchMessage[]>;
   addMessage(threadId: string, message: NewChatMessage): Awaitable<MessageRecord>;
+  updateMessage(messageId: number, patch: MessagePatch): Awaitable<MessageRecord>;
 }
 
 /**
@@ -46,15 +51,18 @@ export const UI_MESSAGE_FORMAT = 'ai-sdk/ui-message@1';
 
 /**
  * What saveChat did. `added` holds the store records it wrote, oldest first (empty when the list
- * held nothing new). `replacedId` is the store id of the message the new branch stands beside (the
- * answer that was regenerated, the user message that was edited), or null when it only appended.
+ * held nothing new). `updated` holds the record it changed in place (the last message, which
+ * useChat changed under the same id: a tool output, an approval, a continuation), or null.
+ * `replacedId` is the store id of the message a new branch stands beside (the answer that was
+ * regenerated, the user message that was edited), or null when it appended or updated.
  *
  * @example
- * const { added, replacedId } = await saveChat(store, threadId, messages);
+ * const { added, updated, replacedId } = await saveChat(store, threadId, messages);
  * if (replacedId !== null) console.log(`kept message ${replacedId} as another branch`);
  */
 export interface SaveChatResult {
   added: MessageRecord[];
+  updated: MessageRecord | null;
   replacedId: number | null;
 }
 
@@ -74,9 +82,13 @@ interface Prepared {
   row: { role: UIRole; content: string; item: { format: string; message: JsonObject } };
 }
 
-/** A message of the current branch as the AI SDK sees it, with its store record. */
+/**
+ * A message of the current branch as the AI SDK sees it (as loadChat gives it), with the form it was
+ * saved in (without what loadChat adds) and its store record.
+ */
 interface Stored {
   ui: JsonObject & { id: string };
+  saved: JsonObject & { id: string };
   record: BranchMessage;
 }
 
@@ -153,8 +165,8 @@ function prepare(messages: unknown): Prepared[] {
   });
 }
 
-/** A stored message as a UIMessage, or null for a role the AI SDK has no name for. */
-function toUIMessage(record: MessageRecord): (JsonObject & { id: string }) | null {
+/** The message as saved (its item), or as a plain text message for one written without the AI SDK; null for a role the AI SDK has no name for. */
+function savedForm(record: MessageRecord): (JsonObject & { id: string }) | null {
   if (!(UI_ROLES as readonly string[]).includes(record.role)) return null;
   const item = record.item as { format?: unknown; message?: unknown } | null;
   if (item !== null && typeof item === 'object' && item.format === UI_MESSAGE_FORMAT) {
@@ -165,6 +177,25 @@ function toUIMessage(record: MessageRecord): (JsonObject & { id: string }) | nul
     }
   }
   return { id: `store-${record.id}`, role: record.role, parts: record.content === '' ? [] : [{ type: 'text', text: record.content }] };
+}
+
+/**
+ * A stored message as loadChat gives it: as saved, with `metadata.createdAt` (milliseconds, from the
+ * store) when the message has none, and for a message that did not complete (`interrupted` after a
+ * reload mid-stream, `streaming`, `failed`, `cancelled`) `metadata.status` and the text streamed so
+ * far as a text part.
+ */
+function toUIMessage(record: BranchMessage, saved: JsonObject & { id: string }): JsonObject & { id: string } {
+  const metadata = typeof saved['metadata'] === 'object' && saved['metadata'] !== null && !Array.isArray(saved['metadata']) ? (saved['metadata'] as JsonObject) : {};
+  const ui: JsonObject & { id: string } = { ...saved, metadata: { ...metadata, ...(metadata['createdAt'] === undefined ? { createdAt: record.createdAt * 1000 } : {}) } };
+  if (record.status !== 'complete') {
+    const parts = saved['parts'] as unknown[];
+    const known = plainText(parts);
+    const more = record.content.startsWith(known) ? record.content.slice(known.length).replace(/^\n\n/, '') : record.content;
+    ui['parts'] = more === '' || record.content === known ? parts : [...parts, { type: 'text', text: more }];
+    (ui['metadata'] as JsonObject)['status'] = record.status;
+  }
+  return ui;
 }
 
 /** Equality of two JSON values; the order of object keys does not matter. */
@@ -185,8 +216,8 @@ async function readBranch(store: ChatStore, threadId: string): Promise<{ stored:
   const branch = await store.getBranch(threadId, WHOLE_BRANCH);
   const stored: Stored[] = [];
   for (const record of branch) {
-    const ui = toUIMessage(record);
-    if (ui) stored.push({ ui, record });
+    const saved = savedForm(record);
+    if (saved) stored.push({ ui: toUIMessage(record, saved), saved, record });
   }
   return { stored, leaf: branch.at(-1)?.id ?? null };
 }
@@ -226,20 +257,25 @@ export async function loadChat<M extends UIMessage = UIMessage>(store: ChatStore
 /**
  * Stores what is new in `messages`, the whole list as useChat holds it, so it can be called from
  * `onFinish` every time. The list is compared with the current branch, message by message, by
- * UIMessage id and content:
+ * UIMessage id and content (a message equals its stored form as saved or as loadChat gives it):
  * - the same messages, or fewer (a prefix of the branch): nothing is written;
  * - the branch and then new messages: the new ones are appended;
- * - the branch up to some message, then a message that replaces the stored one there (a
- *   regenerated answer has a new id; an edited message keeps its id with new content) and then only
- *   new messages: the replacement is added beside the stored one, as a sibling branch that becomes
- *   the current one, and the rest follow it. The old branch stays and setCurrentLeafId brings it back.
+ * - the branch's last message with the same id and new content (useChat's tool outputs, approvals
+ *   and the continuation after them change the last assistant message in place): it is updated in
+ *   place (updateMessage), no branch is made, and new messages after it are appended;
+ * - the branch up to some message, then a message that replaces the stored one there and then only
+ *   new messages (a regenerated answer has a new id; an edited message keeps its id, with new content,
+ *   and the answers after it are dropped): the replacement is added beside the stored one, as a
+ *   sibling branch that becomes the current one, and `replacedId` names the one it replaces. The old
+ *   branch stays, and setCurrentLeafId (or switchMessageVersion) brings it back.
  *
  * Anything else (an unknown message in the middle, messages in another order, a stored message
- * missing from the middle, a stored message changed while later ones are kept) is refused with
- * INVALID_ARGUMENT, as is a message that is not plain JSON; the whole list is checked before the
- * first write, so a refused call writes nothing. Each message is written atomically; a failure of
- * the store itself midway (a full disk) keeps the messages written so far, and calling saveChat again
- * with the same list writes the rest. Calls on one store and thread run one after the other.
+ * missing from the middle) is refused with INVALID_ARGUMENT, as is a message that is not plain JSON
+ * or has no id (the AI SDK leaves a streamed answer's id empty unless the route passes
+ * `generateMessageId`); the whole list is checked before the first write, so a refused call writes
+ * nothing. Each message is written atomically; a failure of the store itself midway (a full disk)
+ * keeps the messages written so far, and calling saveChat again with the same list writes the rest.
+ * Calls on one store and thread run one after the other.
  *
  * @example
  * useChat({ id: threadId, messages: initial, onFinish: ({ messages }) => saveChat(store, threadId, messages) });
@@ -248,31 +284,47 @@ export async function saveChat<M extends UIMessage = UIMessage>(store: ChatStore
   v.nonEmpty(threadId, 'threadId');
   // Checked and copied now: useChat goes on changing its messages after onFinish returns.
   const given = prepare(messages);
-  return serialized(store, threadId, async () => {
-    const { stored, leaf } = await readBranch(store, threadId);
-    let i = 0;
-    while (i < given.length && i < stored.length && jsonEqual(given[i]!.ui, stored[i]!.ui)) i++;
-    if (i === given.length) return { added: [], replacedId: null };
+  return serialized(store, threadId, () => saveBranch(store, threadId, given));
+}
 
-    const replaced = i < stored.length ? stored[i]!.record : null;
-    const position = new Map(stored.map((s, k) => [s.ui.id, k]));
-    for (let k = i; k < given.length; k++) {
-      const at = position.get(given[k]!.ui.id);
-      if (at === undefined || (k === i && at === i)) continue;
-      throw invalid(
-        `messages[${k}]`,
-        `is stored message ${JSON.stringify(given[k]!.ui.id)}, but the list does not follow the stored branch there ` +
-          `(a message unknown, missing, moved or changed before it); load the chat again with loadChat`,
-      );
-    }
+/** Whether a given message is the stored one, unchanged: as it was saved, or as loadChat gave it back. */
+const unchanged = (given: Prepared, stored: Stored): boolean => jsonEqual(given.ui, stored.saved) || jsonEqual(given.ui, stored.ui);
 
-    let parentId: number | null = replaced ? replaced.parentEntryId : leaf;
-    const added: MessageRecord[] = [];
-    for (const { row } of given.slice(i)) {
-      const record = await store.addMessage(threadId, { ...row, parentId });
-      added.push(record);
-      parentId = record.id;
-    }
-    return { added, replacedId: replaced?.id ?? null };
-  });
+/** saveChat's work, inside the thread's queue. */
+async function saveBranch(store: ChatStore, threadId: string, given: Prepared[]): Promise<SaveChatResult> {
+  const { stored, leaf } = await readBranch(store, threadId);
+  let i = 0;
+  while (i < given.length && i < stored.length && unchanged(given[i]!, stored[i]!)) i++;
+  if (i === given.length) return { added: [], updated: null, replacedId: null };
+
+  const at = stored[i];
+  // useChat's in-place change: the last stored message, same id, new content.
+  const inPlace = at !== undefined && i === stored.length - 1 && given[i]!.ui.id === at.saved.id;
+  const position = new Map(stored.map((s, k) => [s.saved.id, k]));
+  for (let k = i; k < given.length; k++) {
+    const found = position.get(given[k]!.ui.id);
+    if (found === undefined || (k === i && found === i)) continue;
+    throw invalid(
+      `messages[${k}]`,
+      `is stored message ${JSON.stringify(given[k]!.ui.id)}, but the list does not follow the stored branch there ` +
+        `(a message unknown, missing, moved or changed before it); load the chat again with loadChat`,
+    );
+  }
+
+  let parentId: number | null = at ? at.record.parentEntryId : leaf;
+  let updated: MessageRecord | null = null;
+  let rest = given.slice(i);
+  if (inPlace) {
+    const { content, item } = given[i]!.row;
+    updated = await store.updateMessage(at.record.id, { content, item });
+    parentId = updated.id;
+    rest = rest.slice(1);
+  }
+  const added: MessageRecord[] = [];
+  for (const { row } of rest) {
+    const record = await store.addMessage(threadId, { ...row, parentId });
+    added.push(record);
+    parentId = record.id;
+  }
+  return { added, updated, replacedId: at && !inPlace ? at.record.id : null };
 }
