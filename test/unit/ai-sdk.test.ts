@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readUIMessageStream, validateUIMessages, type UIMessage, type UIMessageChunk } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadChat, saveChat, UI_MESSAGE_FORMAT, type ChatStore } from '../../src/ai-sdk/index.js';
+import { loadChat, saveChat, UI_MESSAGE_FORMAT, type ChatStore, type StreamingChatStore, type VersionsChatStore } from '../../src/ai-sdk/index.js';
 import type { StateStoreClient } from '../../src/client/open.js';
 import { createMemoryStore, StoreError, type MemoryStore } from '../../src/core.js';
 
@@ -17,6 +17,9 @@ type Part = Msg['parts'][number];
 // The browser client fits the store parameter as well as the core does (checked by tsc).
 const _clientFits: (client: StateStoreClient) => ChatStore = (client) => client;
 const _coreFits: (store: MemoryStore) => ChatStore = (store) => store;
+// So do they for streaming and versions.
+const _clientStreams: (client: StateStoreClient) => StreamingChatStore & VersionsChatStore = (client) => client;
+const _coreStreams: (store: MemoryStore) => StreamingChatStore & VersionsChatStore = (store) => store;
 
 const weather = { type: 'tool-getWeather', toolCallId: 'call-1', title: 'Weather', toolMetadata: { cost: 1 } } as const;
 const search = { type: 'dynamic-tool', toolName: 'search_docs', toolCallId: 'call-2' } as const;
