@@ -5,7 +5,7 @@ export type { ChangeKind, StoreChange } from './core/changes.js';
 export { StoreError } from './core/errors.js';
 export type { StoreErrorCode, StoreErrorDetails } from './core/errors.js';
 export type { SyncState } from './core/types.js';
-export type { ImportOptions, ImportProgress, ImportResult } from './core/transfer.js';
+export type { IgnoredObject, ImportOptions, ImportProgress, ImportResult } from './core/transfer.js';
 export type * from './core/types.js';
 export type {
   GraphCheckpointInput, GraphCheckpointKey, GraphCheckpointListOptions, GraphCheckpointRecord, GraphWrite, GraphWriteRecord, GraphWritesTarget,

@@ -11,6 +11,8 @@ import type { StoreInfo } from '../src/core/types.js';
 import { storeChannels, type CallOptions, type TokenSource, type WorkerOpenOptions } from '../src/wire.js';
 import { startStore, type OpenedDatabase } from './database.js';
 import { DeltaBuffer } from './delta-buffer.js';
+import { blobFile } from './blob-file.js';
+import { loadEngine } from '../src/driver/engine.js';
 import { GroupCommit } from './group-commit.js';
 import { SyncDevice, sweepOwnWork } from '../src/sync/device.js';
 import type { SyncEngine, SyncHost } from '../src/sync/engine.js';
@@ -274,10 +276,12 @@ export class Leader implements LeaderApi {
         }
       },
     };
+    // A Blob (a File the page picked) is read a block at a time where it is, never whole (see blobFile).
+    const input = typeof Blob !== 'undefined' && bytes instanceof Blob ? blobFile(await loadEngine(), bytes) : bytes;
     const noted = this.noting('importDatabase', [bytes]);
     return this.commits
       .exclusive(
-        () => this.store.importDatabase(bytes as Uint8Array, options),
+        () => this.store.importDatabase(input as Uint8Array, options),
         this.local(() => {
           noted?.();
           // The import gave a synced store a new identity: the session on the old one must end before it pushes.

@@ -37,18 +37,47 @@ export function probeRefusal(status: number, body: string): SyncError | null {
 }
 
 /** One WebSocket: frames queue up as they arrive; every event wakes the engine. */
+/**
+ * Where the sync socket opens: with a one-use ticket from `POST <url>/ticket` (the token goes in a
+ * header, never into a URL that request logs keep), or, from a server with no ticket route (404), with
+ * the token as `access_token`. Rejects when the ticket is refused (the engine then probes why).
+ */
+export async function socketUrlFor(url: string, token: string): Promise<string> {
+  const response = await fetch(`${url}/ticket`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
+  if (response.status === 404) return syncSocketUrl(url, token);
+  if (!response.ok) throw new Error(`the sync ticket was refused (${response.status})`);
+  const ticket = ((await response.json()) as { value?: { ticket?: unknown } } | null)?.value?.ticket;
+  if (typeof ticket !== 'string' || ticket === '') throw new Error('the sync ticket answer has no ticket');
+  return `${url.replace(/^http/, 'ws')}/sync?ticket=${encodeURIComponent(ticket)}`;
+}
+
+/** One WebSocket, opened once its URL is known: frames queue up as they arrive; every event wakes the engine. */
 export class Connection implements SyncLink {
-  readonly socket: WebSocket;
+  socket: WebSocket | undefined;
   readonly frames: unknown[] = [];
   state: 'connecting' | 'open' | 'closed' = 'connecting';
 
-  constructor(url: string, onEvent: () => void) {
-    this.socket = new WebSocket(url);
-    this.socket.onopen = () => {
+  constructor(url: string | Promise<string>, onEvent: () => void) {
+    Promise.resolve(url).then(
+      (resolved) => {
+        if (this.state === 'closed') return;
+        this.open(resolved, onEvent);
+      },
+      () => {
+        this.state = 'closed';
+        onEvent();
+      },
+    );
+  }
+
+  private open(url: string, onEvent: () => void): void {
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    socket.onopen = () => {
       if (this.state === 'connecting') this.state = 'open';
       onEvent();
     };
-    this.socket.onmessage = (event: MessageEvent) => {
+    socket.onmessage = (event: MessageEvent) => {
       let frame: unknown;
       try {
         frame = typeof event.data === 'string' ? JSON.parse(event.data) : null;
@@ -58,17 +87,17 @@ export class Connection implements SyncLink {
       this.frames.push(frame);
       onEvent();
     };
-    this.socket.onclose = () => {
+    socket.onclose = () => {
       this.state = 'closed';
       onEvent();
     };
     // An error is followed by close, which is what the engine acts on.
-    this.socket.onerror = () => {};
+    socket.onerror = () => {};
   }
 
   /** Sends one frame; throws SessionEnded when the socket is no longer open. */
   send(frame: ClientFrame): void {
-    if (this.state !== 'open') throw new SessionEnded(null, 'the socket is closed');
+    if (this.state !== 'open' || !this.socket) throw new SessionEnded(null, 'the socket is closed');
     this.socket.send(JSON.stringify(frame));
   }
 
@@ -76,7 +105,7 @@ export class Connection implements SyncLink {
   close(): void {
     this.state = 'closed';
     try {
-      this.socket.close();
+      this.socket?.close();
     } catch {
       // Already closing.
     }

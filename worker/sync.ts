@@ -1,11 +1,11 @@
 /**
  * The browser's platform for the sync engine (src/sync/engine.ts), run by the leading tab's worker
- * when its page opened the store with `sync`: a WebSocket to the store's Durable Object, a plain-HTTP
- * probe that tells a refused token from a network failure, real timers, and the worker's idea of
- * whether it is online.
+ * when its page opened the store with `sync`: a WebSocket to the store's Durable Object, opened with a
+ * one-use ticket, a plain-HTTP probe that tells a refused token from a network failure, real timers,
+ * and the worker's idea of whether it is online.
  */
 import { SyncEngine, type SyncHost, type SyncPlatform, type TokenSource } from '../src/sync/engine.js';
-import { Connection, probeRefusal, syncProbeUrl, syncSocketUrl } from './sync-connection.js';
+import { Connection, probeRefusal, socketUrlFor, syncProbeUrl } from './sync-connection.js';
 
 /**
  * How often the worker looks at navigator.onLine while it waits. Chromium updates it in a worker but
@@ -17,7 +17,7 @@ const surelyOffline = (): boolean => (globalThis.navigator as Navigator | undefi
 /** The browser's SyncPlatform for the store at `url`. */
 export function browserPlatform(url: string): SyncPlatform {
   return {
-    connect: (token, onEvent) => new Connection(syncSocketUrl(url, token), onEvent),
+    connect: (token, onEvent) => new Connection(socketUrlFor(url, token), onEvent),
     probe: async (token) => {
       const response = await fetch(syncProbeUrl(url), { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
       return probeRefusal(response.status, await response.text().catch(() => ''));

@@ -52,9 +52,11 @@ export type { StoreOperations };
 export interface StateStoreClient extends Omit<StoreOperations, 'importDatabase'>, Omit<Pick<StateStore, LocalMethod>, 'subscribe'> {
   /**
    * Replaces all data with a SQLite file (see StateStore.importDatabase); `onProgress` is called on
-   * this page as the import advances, whichever tab's worker runs it.
+   * this page as the import advances, whichever tab's worker runs it. Pass a large file as the Blob
+   * (the File of an `<input type=file>`): the worker reads it in place 64 KiB at a time and never
+   * holds it whole, where a Uint8Array is copied to the worker and again into the engine.
    */
-  importDatabase(bytes: Uint8Array, options?: ImportOptions): Promise<ImportResult>;
+  importDatabase(bytes: Uint8Array | Blob, options?: ImportOptions): Promise<ImportResult>;
   /**
    * Calls `listener` with every committed change from any tab (kind, thread, id, method), and with a
    * `leader` notice when a tab's worker takes the lead. Returns the function that stops it.
@@ -298,7 +300,7 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
   let changes: BroadcastChannel | undefined;
 
   Object.assign(client, {
-    importDatabase: (bytes: Uint8Array, options: ImportOptions = {}) =>
+    importDatabase: (bytes: Uint8Array | Blob, options: ImportOptions = {}) =>
       guard('importDatabase', async () => {
         const { onProgress, ...rest } = options ?? {};
         if (onProgress !== undefined && typeof onProgress !== 'function') {

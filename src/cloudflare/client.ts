@@ -6,6 +6,9 @@ import type { StateStore } from '../core/store.js';
 import { standInsForUncloneable } from '../core/validate.js';
 import type { EdgeStoreInfo, StateStoreObject } from './object.js';
 import { reviveError, type EdgeReply } from './reply.js';
+import { stubChannel, type ChannelOptions, type QueuedCall, type RetryKind } from './channel.js';
+import { RPC_VALUE_LIMIT_BYTES } from './staging.js';
+import type { ImportResult } from '../core/transfer.js';
 
 /**
  * A store as Worker code holds it: every served operation with the browser client's arguments and
@@ -13,6 +16,17 @@ import { reviveError, type EdgeReply } from './reply.js';
  * while the Worker invocation lives), info() with the edge's capabilities, and close().
  */
 export interface EdgeStoreClient extends StoreOperations, Pick<StateStore, LocalMethod> {
+  /**
+   * The database as a SQLite file, streamed from the object's storage (any size; the same bytes as
+   * exportDatabase, which collects this stream). Read it to its end or cancel it.
+   */
+  exportStream(): Promise<{ stream: ReadableStream<Uint8Array>; byteLength: number }>;
+  /**
+   * importDatabase for a file that arrives as a stream (a request body, another store's exportStream):
+   * staged in the object's storage as it comes, never whole in memory. `maxBytes` defaults to 1 GiB.
+   * Not retried after a reset (a stream cannot be read twice): a failure says so and nothing was imported.
+   */
+  importStream(body: ReadableStream<Uint8Array>, options?: { maxBytes?: number; sessionIndex?: string }): Promise<ImportResult>;
   /** The core's facts about the store, the host, and its capabilities. */
   info(): Promise<EdgeStoreInfo>;
   /** Ends this client: every later call fails with CLOSED. The object and its data stay. */
@@ -27,7 +41,9 @@ export interface StoreNamespace {
 
 /** The RPC surface of StateStoreObject that the client calls. */
 interface StoreStub {
-  call(method: string, args: unknown[]): Promise<EdgeReply>;
+  call(method: string, args: unknown[], requestId?: string): Promise<EdgeReply>;
+  exportStream(): Promise<EdgeReply<{ stream: ReadableStream<Uint8Array>; byteLength: number }>>;
+  importStream(body: ReadableStream<Uint8Array>, options: { maxBytes?: number; sessionIndex?: string; requestId?: string }): Promise<EdgeReply>;
   info(): Promise<EdgeReply<EdgeStoreInfo>>;
   subscribe(id: string, listener: (change: unknown) => void): Promise<EdgeReply<null>>;
   unsubscribe(id: string): Promise<EdgeReply<null>>;
@@ -38,76 +54,66 @@ function unwrap<T>(reply: EdgeReply<T>): T {
   throw reviveError(reply.error);
 }
 
-/** RPC refused to send or deliver the call: a value it cannot copy is the caller's, anything else the platform's. */
-function transportError(method: string, error: unknown): StoreError {
-  if (error instanceof StoreError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof Error && (error.name === 'DataCloneError' || /could not be cloned|serialize/i.test(message))) {
-    return new StoreError('INVALID_ARGUMENT', `${method}: an argument cannot be sent over RPC (${message})`, { cause: error });
-  }
-  return new StoreError('STORAGE', `${method}: ${message}`, { cause: error });
-}
+/** Options of edgeStore: how hard it retries a call whose stub broke (see channel.ts). */
+export type EdgeStoreOptions = ChannelOptions;
 
 /**
  * The store named `name` in a namespace bound to StateStoreObject, as a typed client for Worker code.
- * Errors arrive as real StoreErrors with their codes and details.
+ * Errors arrive as real StoreErrors with their codes and details. The client outlives a deploy or a
+ * reset of the object: a broken stub is replaced, reads are sent again, and writes are sent again
+ * with their request id, which the object applies at most once.
  *
  * @example
  * const store = edgeStore(env.STORES, `user:${userId}`);
  * const thread = await store.createThread({ title: 'Plans' });
  */
-export function edgeStore(namespace: StoreNamespace, name: string): EdgeStoreClient {
+export function edgeStore(namespace: StoreNamespace, name: string, options: EdgeStoreOptions = {}): EdgeStoreClient {
   if (typeof name !== 'string' || name.length === 0) {
     throw new StoreError('INVALID_ARGUMENT', 'name must be a non-empty string', { details: { field: 'name' } });
   }
-  const stub = namespace.get(namespace.idFromName(name)) as unknown as StoreStub;
+  let stubs = 0;
+  const connect = (): StoreStub => {
+    const stub = namespace.get(namespace.idFromName(name)) as unknown as StoreStub;
+    // A reset object has forgotten this client's change feed: the new stub's first call opens it
+    // again, ahead of the calls that are sent again (calls on one stub arrive in order).
+    if (stubs++ > 0 && feedOpen) void stub.subscribe(feedId, deliver).catch(() => {});
+    return stub;
+  };
+  const channel = stubChannel(connect, options);
   let closed = false;
   // A call made before close() still runs; only calls made after it are CLOSED (see call and info).
-  const guard = async <T>(method: string, send: () => Promise<EdgeReply<T>>): Promise<T> => {
-    let reply: EdgeReply<T>;
-    try {
-      reply = await send();
-    } catch (error) {
-      throw transportError(method, error);
-    }
-    return unwrap(reply);
-  };
-  // Functions and symbols go as markers the store's validation refuses by field, as in the browser;
-  // RPC would otherwise pass a function as a callable stub, or refuse a symbol without naming it.
-  const send = (method: ServedMethod, args: unknown[]) => guard(method, () => stub.call(method, standInsForUncloneable(args) as unknown[]));
+  const request = <T>(label: string, retry: RetryKind, run: (stub: StoreStub, requestId: string | undefined) => Promise<EdgeReply<T>>, holdKey?: string) =>
+    channel.send(label, retry, async (stub, requestId) => unwrap(await run(stub, requestId)), holdKey);
+  // A call that changes nothing (reads, export, vacuum) is safe to send again; a change goes with a request id.
+  const retryOf = (method: ServedMethod): RetryKind => (operation(method).change ? 'write' : 'read');
 
-  // Calls reach the object in the order they were made: RPC does not promise to deliver concurrent
-  // calls in order, so each waits for the one before. Streamed deltas (the `buffered` mode) that
-  // queue up behind a call for the same message are sent together as one, as the browser host
-  // coalesces them; each delta must be well-formed alone, so validation sees what it would have.
+  // Calls are sent in the order they were made, each after the one before was answered (see
+  // ChannelOptions.pipeline for why not pipelined). Streamed deltas (the `buffered` mode) for one message are held
+  // while one of them is in flight, and those that queue up are sent together as one, as the browser
+  // host coalesces them; each delta must be well-formed alone, so validation sees what it would have.
   interface Queued {
-    method: string;
+    method: ServedMethod;
     args: unknown[];
-    started: boolean;
+    call: QueuedCall;
     result: Promise<unknown>;
   }
-  let tail: Promise<unknown> = Promise.resolve();
   let last: Queued | undefined;
-  const enqueue = (method: string, args: unknown[], run: (args: unknown[]) => Promise<unknown>): Promise<unknown> => {
-    const queued: Queued = { method, args, started: false, result: Promise.resolve() };
-    queued.result = tail.then(() => {
-      queued.started = true;
-      return run(queued.args);
-    });
-    tail = queued.result.catch(() => {});
-    last = queued;
-    return queued.result;
-  };
   const joinable = (q: Queued | undefined, method: ServedMethod, args: unknown[]): q is Queued =>
-    q !== undefined && !q.started && q.method === method && operation(method).mode === 'buffered' && args.length === 2 && q.args.length === 2 &&
+    q !== undefined && !q.call.sent && q.method === method && operation(method).mode === 'buffered' && args.length === 2 && q.args.length === 2 &&
     q.args[0] === args[0] && typeof q.args[1] === 'string' && typeof args[1] === 'string' && args[1].isWellFormed() && q.args[1].isWellFormed();
-  const call = (method: ServedMethod, args: unknown[]): Promise<unknown> => {
+  const call = (method: ServedMethod, args: unknown[], wire: (args: unknown[]) => unknown[] = (a) => standInsForUncloneable(a) as unknown[]): Promise<unknown> => {
     if (closed) return Promise.reject(new StoreError('CLOSED', `${method}: the store is closed`));
     if (joinable(last, method, args)) {
       last.args = [last.args[0], (last.args[1] as string) + (args[1] as string)];
       return last.result;
     }
-    return enqueue(method, args, (queuedArgs) => send(method, queuedArgs));
+    const buffered = operation(method).mode === 'buffered';
+    const queued = { method, args } as Queued;
+    const sent = request(method, retryOf(method), (stub, requestId) => stub.call(method, wire(queued.args), requestId), buffered ? `${method}:${String(args[0])}` : undefined);
+    queued.call = sent.call;
+    queued.result = sent.result;
+    last = queued;
+    return sent.result;
   };
 
   // One change feed per client, shared by its listeners: opened with the first, closed with the last.
@@ -127,7 +133,7 @@ export function edgeStore(namespace: StoreNamespace, name: string): EdgeStoreCli
   const closeFeed = (): void => {
     if (!feedOpen) return;
     feedOpen = false;
-    void enqueue('unsubscribe', [], () => stub.unsubscribe(feedId)).catch(() => {});
+    void request('unsubscribe', 'read', (stub) => stub.unsubscribe(feedId)).result.catch(() => {});
   };
   const subscribe = (listener: (change: StoreChange) => void): (() => void) => {
     if (closed) throw new StoreError('CLOSED', 'subscribe: the store is closed');
@@ -135,7 +141,7 @@ export function edgeStore(namespace: StoreNamespace, name: string): EdgeStoreCli
     listeners.add(listener);
     if (!feedOpen) {
       feedOpen = true;
-      void enqueue('subscribe', [], () => guard('subscribe', () => stub.subscribe(feedId, deliver))).catch(() => {});
+      void request('subscribe', 'read', (stub) => stub.subscribe(feedId, deliver)).result.catch(() => {});
     }
     return () => {
       if (listeners.delete(listener) && listeners.size === 0) closeFeed();
@@ -156,14 +162,44 @@ export function edgeStore(namespace: StoreNamespace, name: string): EdgeStoreCli
   for (const method of SERVED_METHODS) client[method] = (...args: unknown[]) => call(method, args);
   // importDatabase's onProgress is the one function an operation takes: it crosses as an RPC stub,
   // which the object calls as the import advances (the rest of the arguments go as plain data).
+  client['exportDatabase'] = async () => {
+    const { stream } = await (client['exportStream'] as EdgeStoreClient['exportStream'])();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of stream) {
+      chunks.push(chunk);
+      size += chunk.byteLength;
+    }
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    return bytes;
+  };
+  client['exportStream'] = () => {
+    if (closed) return Promise.reject(new StoreError('CLOSED', 'exportStream: the store is closed'));
+    return request('exportStream', 'read', (stub) => stub.exportStream()).result;
+  };
+  client['importStream'] = (body: unknown, options: { maxBytes?: number; sessionIndex?: string } = {}) => {
+    if (closed) return Promise.reject(new StoreError('CLOSED', 'importStream: the store is closed'));
+    if (!(body instanceof ReadableStream)) return Promise.reject(new StoreError('INVALID_ARGUMENT', 'body must be a ReadableStream', { details: { field: 'body' } }));
+    return request('importStream', 'never', (stub) => stub.importStream(body, { ...options, requestId: crypto.randomUUID() })).result;
+  };
   client['importDatabase'] = (bytes: unknown, options?: unknown) => {
+    // A file sent whole crosses RPC as one value; a larger one must be streamed.
+    if (bytes instanceof Uint8Array && bytes.byteLength > RPC_VALUE_LIMIT_BYTES - 64 * 1024) {
+      return Promise.reject(
+        new StoreError('INVALID_ARGUMENT', `importDatabase: a file over ${RPC_VALUE_LIMIT_BYTES - 64 * 1024} bytes cannot cross Workers RPC whole (32 MiB per value); use importStream`, {
+          details: { field: 'bytes', limitBytes: RPC_VALUE_LIMIT_BYTES - 64 * 1024 },
+        }),
+      );
+    }
     const onProgress = typeof options === 'object' && options !== null ? (options as { onProgress?: unknown }).onProgress : undefined;
     if (typeof onProgress !== 'function') return call('importDatabase', options === undefined ? [bytes] : [bytes, options]);
-    if (closed) return Promise.reject(new StoreError('CLOSED', 'importDatabase: the store is closed'));
     const { onProgress: _, ...rest } = options as Record<string, unknown>;
-    return enqueue('importDatabase', [bytes, rest], ([b, r]) =>
-      guard('importDatabase', () => stub.call('importDatabase', [standInsForUncloneable(b), { ...(standInsForUncloneable(r) as object), onProgress }])),
-    );
+    return call('importDatabase', [bytes, rest], ([b, r]) => [standInsForUncloneable(b), { ...(standInsForUncloneable(r) as object), onProgress }]);
   };
   Object.assign(client, {
     subscribe,
@@ -171,14 +207,14 @@ export function edgeStore(namespace: StoreNamespace, name: string): EdgeStoreCli
     watchThreads: (options, listener) => (open('watchThreads'), watchThreads(live, options, listener)),
     info: async () => {
       if (closed) throw new StoreError('CLOSED', 'info: the store is closed');
-      return guard('info', () => stub.info());
+      return request('info', 'read', (stub) => stub.info()).result;
     },
     close: async () => {
       if (closed) return;
       listeners.clear();
       closeFeed();
       closed = true;
-      await tail;
+      while (!channel.idle()) await new Promise((resolve) => setTimeout(resolve, 1));
     },
   } satisfies Pick<EdgeStoreClient, LocalMethod | 'info' | 'close'>);
   return client as unknown as EdgeStoreClient;

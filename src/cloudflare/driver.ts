@@ -93,7 +93,6 @@ export function durableObjectDriver(storage: DurableObjectStorage): SqlDriver & 
     // Whole files go through an in-memory sqlite-wasm copy (./image.ts): the engine has no serialize or backup API.
     serialize: () => files.serialize(),
     openImage: (bytes) => files.openImage(bytes),
-    restoreFrom: (source, onProgress) => files.restoreFrom(source, onProgress),
   };
   const files = edgeImageOps({
     db: driver,

@@ -1,14 +1,13 @@
 import { StoreError } from '../core/errors.js';
-import { imageOf, replaceDatabase } from '../driver/copy.js';
+import { imageOf } from '../driver/copy.js';
 import type { SqlDriver } from '../driver/port.js';
 import { loadedEdgeEngine, memoryDriver } from './engine.js';
 
 /**
- * The whole-file half of the Durable Object driver (serialize, openImage, restoreFrom). The object's
- * SQLite has no serialize or backup API, so a file is built by copying the database into an in-memory
- * sqlite-wasm one (src/driver/copy.ts) and serializing that; an import is validated on an in-memory
- * sqlite-wasm copy by the core, as in the browser, then copied into the object's database inside one
- * transaction. The schema version travels explicitly: the object keeps it in its KV storage.
+ * The whole-file half of the Durable Object driver (serialize, openImage). The object's SQLite has no
+ * serialize API, so a file is built by copying the database into an in-memory sqlite-wasm one
+ * (src/driver/copy.ts) and serializing that; an import is checked on an in-memory sqlite-wasm copy by
+ * the core, as in the browser, and its rows are copied into the object's own tables (core/import-rows.ts).
  */
 
 /** What the file operations need of the Durable Object driver besides SQL. */
@@ -23,7 +22,7 @@ export interface EdgeImageHost {
 }
 
 /** The SqlDriver file operations of a Durable Object's database. */
-export type EdgeImageOps = Pick<SqlDriver, 'serialize' | 'openImage' | 'restoreFrom'>;
+export type EdgeImageOps = Pick<SqlDriver, 'serialize' | 'openImage'>;
 
 function engine() {
   const sqlite3 = loadedEdgeEngine();
@@ -34,7 +33,7 @@ function engine() {
 }
 
 /**
- * serialize, openImage and restoreFrom for a Durable Object driver, over an in-memory sqlite-wasm
+ * serialize and openImage for a Durable Object driver, over an in-memory sqlite-wasm
  * database (the engine must be loaded first, see loadEdgeEngine).
  */
 export function edgeImageOps(host: EdgeImageHost): EdgeImageOps {
@@ -55,13 +54,6 @@ export function edgeImageOps(host: EdgeImageHost): EdgeImageOps {
       } finally {
         empty.close();
       }
-    },
-    restoreFrom(source, onProgress) {
-      const version = Number(source.all('PRAGMA user_version')[0]?.['user_version'] ?? 0);
-      host.transaction(() => {
-        replaceDatabase(host.db, source, onProgress ? { onProgress } : {});
-        host.writeSchemaVersion(version);
-      });
     },
   };
 }

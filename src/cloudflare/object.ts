@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { StoreChange } from '../core/changes.js';
 import { StoreError } from '../core/errors.js';
 import { isServed, operation, type ServedMethod } from '../core/operations.js';
+import { appliedResult, pruneAppliedRequests, recordApplied } from '../core/request-log.js';
 import { StateStore } from '../core/store.js';
 import { DEFAULT_SYNC_LIMITS, type ServerFrame, type SyncLimits } from '../sync/protocol.js';
 import { SyncServer } from '../sync/server.js';
@@ -10,6 +11,30 @@ import type { StoreInfo } from '../core/types.js';
 import { durableObjectDriver, durableObjectTextFile, EDGE_CAPABILITIES } from './driver.js';
 import { failure, plain, type EdgeReply } from './reply.js';
 import { loadEdgeEngine } from './engine.js';
+import { exportStream, MAX_STREAMED_IMPORT_BYTES, stageUpload } from './staging.js';
+import { StagedSource } from '../core/transfer.js';
+
+/** How long a write's request id is remembered: a client resends within seconds, never days. */
+const REQUEST_LOG_SECONDS = 24 * 60 * 60;
+const PRUNE_LOG_EVERY = 500;
+
+/** The largest result the request log keeps (in JSON characters), under the engine's 2 MB per value. */
+const MAX_LOGGED_RESULT_CHARS = 1 << 20;
+/** What the log keeps for a larger result. */
+const TOO_LARGE = { $resultTooLarge: true };
+
+/** A logged result, answered again for a resent write; one too large to keep is a CONFLICT that says so. */
+function replayed(value: unknown, method: string, requestId: string): unknown {
+  if (value !== null && typeof value === 'object' && (value as Record<string, unknown>)['$resultTooLarge'] === true) {
+    throw new StoreError('CONFLICT', `${method} was already applied (request ${requestId}); its result was too large to keep: read it back`, {
+      details: { requestId, applied: true },
+    });
+  }
+  return value;
+}
+
+/** The KV keys of sync tickets (see issueTicket). */
+const TICKET_PREFIX = 'agent-state-store:ticket:';
 
 /** The methods that need the in-memory sqlite-wasm engine (see ./image.ts). */
 const FILE_METHODS: ReadonlySet<string> = new Set(['exportDatabase', 'importDatabase']);
@@ -82,6 +107,8 @@ export type EdgeStoreInfo = StoreInfo & { host: 'durable-object'; capabilities: 
 export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
   #store: StateStore | undefined;
   #sync: SyncServer | undefined;
+  /** Writes logged with a request id since this instance started; the log is pruned every PRUNE_LOG_EVERY. */
+  #logged = 0;
   /** The callers' change feeds, by the id each client chose (see subscribe). */
   readonly #feeds = new Map<string, RemoteListener>();
 
@@ -168,15 +195,91 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
    * Runs one served method of the operation table with `args` and answers plain data: the value, or
    * the StoreError as { code, message, details }. Internal and unknown methods are INVALID_ARGUMENT.
    */
-  async call(method: string, args: unknown[]): Promise<EdgeReply> {
+  async call(method: string, args: unknown[], requestId?: string): Promise<EdgeReply> {
     try {
       if (!isServed(method)) {
         throw new StoreError('INVALID_ARGUMENT', `${String(method)} is not a method this store serves`, { details: { field: 'method' } });
       }
       if (!Array.isArray(args)) throw new StoreError('INVALID_ARGUMENT', `${method}: args must be an array`, { details: { field: 'args' } });
+      if (requestId !== undefined && (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 128)) {
+        throw new StoreError('INVALID_ARGUMENT', 'requestId must be a string of 1 to 128 characters', { details: { field: 'requestId' } });
+      }
       // Files are built and checked in an in-memory sqlite-wasm database, loaded on first need.
       if (FILE_METHODS.has(method)) await loadEdgeEngine();
-      return { ok: true, value: plain(this.#run(method, args)) };
+      return { ok: true, value: plain(this.#run(method, args, requestId)) };
+    } catch (error) {
+      return failure(error);
+    }
+  }
+
+  /**
+   * Issues a sync ticket: a random one-use token, good for `ttlSeconds` (default 30), that the router
+   * exchanges for a sync socket of this store (`…/sync?ticket=…`) instead of a long-lived token in the
+   * URL. Kept in the object's storage; expired ones are swept as new ones are issued.
+   */
+  async issueTicket(ttlSeconds = 30): Promise<EdgeReply<{ ticket: string; expiresAt: number }>> {
+    try {
+      const ttl = Number.isFinite(ttlSeconds) ? Math.min(Math.max(Math.trunc(ttlSeconds), 1), 300) : 30;
+      const now = Date.now();
+      const kv = this.ctx.storage.kv;
+      for (const [key, expiresAt] of kv.list<number>({ prefix: TICKET_PREFIX })) if (expiresAt <= now) kv.delete(key);
+      const ticket = `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll('-', '');
+      const expiresAt = now + ttl * 1000;
+      kv.put(TICKET_PREFIX + ticket, expiresAt);
+      return { ok: true, value: { ticket, expiresAt } };
+    } catch (error) {
+      return failure(error);
+    }
+  }
+
+  /** Uses up a ticket: true once for a ticket issued here and not yet expired, false after and otherwise. */
+  async redeemTicket(ticket: string): Promise<boolean> {
+    if (typeof ticket !== 'string' || !/^[0-9a-f]{64}$/.test(ticket)) return false;
+    const kv = this.ctx.storage.kv;
+    const expiresAt = kv.get<number>(TICKET_PREFIX + ticket);
+    if (expiresAt === undefined) return false;
+    kv.delete(TICKET_PREFIX + ticket);
+    return expiresAt > Date.now();
+  }
+
+  /**
+   * The database as a SQLite file, streamed: built in the object's storage in 64 KiB blocks and read
+   * out block by block, so neither the object's memory nor one RPC value (32 MiB) bounds its size.
+   * The router's `GET …/export` and edgeStore().exportStream() use it.
+   */
+  async exportStream(): Promise<EdgeReply<{ stream: ReadableStream<Uint8Array>; byteLength: number }>> {
+    try {
+      await loadEdgeEngine();
+      const driver = this.store.layer().db;
+      const { stream, byteLength } = exportStream(this.ctx.storage.kv, {
+        db: driver,
+        schemaVersion: driver.readSchemaVersion?.() ?? 0,
+        transaction: (fn) => this.ctx.storage.transactionSync(fn),
+      });
+      return { ok: true, value: { stream, byteLength } };
+    } catch (error) {
+      return failure(error);
+    }
+  }
+
+  /**
+   * Imports a SQLite file that arrives as a stream: written into the object's storage block by block
+   * as it comes (refused past `maxBytes`, default MAX_STREAMED_IMPORT_BYTES), then checked and copied
+   * from there like importDatabase (same checks, result and errors), never whole in memory.
+   */
+  async importStream(body: ReadableStream<Uint8Array>, options: { maxBytes?: number; sessionIndex?: string; requestId?: string } = {}): Promise<EdgeReply> {
+    try {
+      if (!(body instanceof ReadableStream)) throw new StoreError('INVALID_ARGUMENT', 'body must be a ReadableStream of the file', { details: { field: 'body' } });
+      const maxBytes = options.maxBytes ?? MAX_STREAMED_IMPORT_BYTES;
+      if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new StoreError('INVALID_ARGUMENT', 'maxBytes must be a positive integer', { details: { field: 'maxBytes' } });
+      await loadEdgeEngine();
+      const file = await stageUpload(this.ctx.storage.kv, body, maxBytes);
+      try {
+        const args = [new StagedSource(file), options.sessionIndex === undefined ? {} : { sessionIndex: options.sessionIndex }];
+        return { ok: true, value: plain(this.#run('importDatabase', args, options.requestId)) };
+      } finally {
+        file.discard();
+      }
     } catch (error) {
       return failure(error);
     }
@@ -192,10 +295,27 @@ export class StateStoreObject<Env = unknown> extends DurableObject<Env> {
     }
   }
 
-  #run(method: ServedMethod, args: unknown[]): unknown {
+  /**
+   * Runs a served method. A write with a request id is applied at most once: its id and result go
+   * into the request log in the write's own transaction, and the same id again is answered from the
+   * log (a client resends a write whose reply a reset or deploy lost; see channel.ts).
+   */
+  #run(method: ServedMethod, args: unknown[], requestId: string | undefined): unknown {
     const fn = this.store[method] as (...a: unknown[]) => unknown;
     if (operation(method).mode === 'read') return fn.apply(this.store, args);
-    return this.#write((store) => fn.apply(store, args));
+    if (requestId === undefined || !operation(method).change) return this.#write((store) => fn.apply(store, args));
+    return this.#write((store) => {
+      const db = store.layer().db;
+      const prior = appliedResult(db, requestId);
+      if (prior) return replayed(prior.value, method, requestId);
+      const result = plain(fn.apply(store, args));
+      const now = Math.floor(Date.now() / 1000);
+      // A row holds at most 2 MB here: a result near that (a record with a huge content) is not kept.
+      const kept = JSON.stringify(result ?? null).length > MAX_LOGGED_RESULT_CHARS ? TOO_LARGE : result;
+      recordApplied(db, requestId, method, kept, now);
+      if (++this.#logged % PRUNE_LOG_EVERY === 0) pruneAppliedRequests(db, now - REQUEST_LOG_SECONDS);
+      return result;
+    });
   }
 
   /**

@@ -9,7 +9,7 @@ export type { OperationMode, OperationSpec, ServedMethod, StoreMethod } from './
 export type { ChangeKind, StoreChange } from './changes.js';
 export type * from './types.js';
 export type { SqlDriver, SqlRow, SqlValue, TextFile } from '../driver/port.js';
-export type { ImportOptions, ImportProgress, ImportResult } from './transfer.js';
+export type { IgnoredObject, ImportOptions, ImportProgress, ImportResult } from './transfer.js';
 export type {
   GraphCheckpointInput, GraphCheckpointKey, GraphCheckpointListOptions, GraphCheckpointRecord, GraphWrite, GraphWriteRecord, GraphWritesTarget,
 } from './graph-checkpoints.js';

@@ -350,21 +350,35 @@ export class StateStore extends GraphStore {
   }
 
   /**
-   * Replaces all data with a SQLite file: checks its header and PRAGMA integrity_check, refuses a
-   * newer schema (SCHEMA_TOO_NEW), migrates an older one, and only then swaps it in, in one
-   * transaction. On any failure the current data is untouched. The session index is replaced by
-   * `options.sessionIndex`, or rebuilt from the imported threads.
+   * Replaces all data with a SQLite file's rows: checks its header and PRAGMA integrity_check, refuses a
+   * newer schema (SCHEMA_TOO_NEW), migrates an older one on a private copy, checks its tables against
+   * the store's, and copies its rows into the store's own tables in one transaction. The file's own
+   * triggers, views, indexes and extra tables never run and are listed in `result.ignored`. On any
+   * failure the current data is untouched. The session index is replaced by `options.sessionIndex`,
+   * or rebuilt from the imported threads. Sync's tables and the request log are never taken from a file.
    */
   importDatabase(bytes: Uint8Array, options: ImportOptions = {}): ImportResult {
     return this.op('importDatabase', () => {
       const streaming = streamingIds(this.db);
-      const result = importImage(this.db, bytes, options, (text) => {
-        const onAppend = this.index.onAppend;
-        this.indexFile.replace(text);
-        this.index = new SessionIndex(this.indexFile);
-        this.index.onAppend = onAppend;
-        for (const hook of [...this.#importHooks]) hook();
-      });
+      const before = { index: this.index, text: this.indexFile.read() };
+      let result: ImportResult;
+      try {
+        // Runs inside the import's transaction: a hook that throws rolls the whole import back.
+        result = importImage(this.db, bytes, options, (text) => {
+          const onAppend = this.index.onAppend;
+          this.indexFile.replace(text);
+          this.index = new SessionIndex(this.indexFile);
+          this.index.onAppend = onAppend;
+          for (const hook of [...this.#importHooks]) hook();
+        });
+      } catch (error) {
+        // The index file may not be transactional (OPFS): put the old text back if it was replaced.
+        if (this.index !== before.index) {
+          this.indexFile.replace(before.text);
+          this.index = before.index;
+        }
+        throw error;
+      }
       // Their writers are still writing to messages that are gone (or, by id, to someone else's).
       for (const id of streaming) this.#replacedStreams.add(id);
       return result;

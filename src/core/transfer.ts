@@ -4,11 +4,18 @@ import { LATEST_SCHEMA_VERSION, migrate, readUserVersion } from './migrate.js';
 import { encodeEntry } from './session-index.js';
 import { num, str, strOrNull } from './rows.js';
 import { record } from './validate.js';
+import { atomically } from './transaction.js';
+import {
+  checkMessageLinks, copySequences, copyTableRows, dropOrphans, emptyDataTables, foreignObjects, planCopy, stripForeignSchema, type IgnoredObject,
+} from './import-rows.js';
+
+export type { IgnoredObject } from './import-rows.js';
 
 /**
  * Export and import of whole databases. An import is checked on a private in-memory copy (header,
- * integrity, schema version, migration to the latest version) and only then copied over the live
- * database in one transaction, so a bad file never touches the current data.
+ * integrity, schema version, migration to the latest version, the data tables against the store's),
+ * and only its rows are then copied into the store's own tables in one transaction, so a bad file
+ * never touches the current data and nothing of a file's schema ever runs in the store.
  */
 
 /** Where an import is; `fraction` goes from 0 to 1 within each phase. */
@@ -31,8 +38,13 @@ export interface ImportResult {
   fromVersion: number;
   /** The schema version now (the latest). */
   schemaVersion: number;
+  /** Threads and messages in the store after the import. */
   threads: number;
   messages: number;
+  /** What the file held that the store did not take: triggers, views, indexes, tables and columns of its own. */
+  ignored: IgnoredObject[];
+  /** Rows left out, per table, because a row they belong to was not in the file (see dropOrphans). */
+  dropped: Record<string, number>;
 }
 
 const MAGIC = 'SQLite format 3\u0000';
@@ -42,10 +54,28 @@ function refuse(message: string, details: Record<string, string | number> = {}):
   return new StoreError('INVALID_ARGUMENT', `bytes ${message}`, { details: { field: 'bytes', ...details } });
 }
 
+/**
+ * A file to import that a host has staged itself (on the edge, in the object's storage, never whole in
+ * memory): its first bytes, its length, and a way to open it as a private connection.
+ */
+export interface StagedFile {
+  /** At least the first 100 bytes of the file (its SQLite header). */
+  header: Uint8Array;
+  byteLength: number;
+  /** Opens the file as a connection of its own; the import closes it. */
+  open(): SqlDriver;
+}
+
 /** Checks the 100-byte SQLite header and that the file is as long as the header says. */
 export function checkHeader(bytes: unknown): Uint8Array {
   if (!(bytes instanceof Uint8Array)) throw refuse('must be a Uint8Array holding a SQLite database file');
-  if (bytes.byteLength < HEADER_BYTES) throw refuse(`is ${bytes.byteLength} bytes long, too short for a SQLite file`);
+  checkHeaderOf(bytes, bytes.byteLength);
+  return bytes;
+}
+
+/** checkHeader for a file of `byteLength` bytes whose first bytes are `header`. */
+function checkHeaderOf(bytes: Uint8Array, byteLength: number): void {
+  if (byteLength < HEADER_BYTES || bytes.byteLength < HEADER_BYTES) throw refuse(`is ${byteLength} bytes long, too short for a SQLite file`);
   const magic = String.fromCharCode(...bytes.subarray(0, 16));
   if (magic !== MAGIC) throw refuse('is not a SQLite database file (the header does not start with "SQLite format 3")');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -55,11 +85,10 @@ export function checkHeader(bytes: unknown): Uint8Array {
   const pageCount = view.getUint32(28);
   // The page count in the header is valid when the change counter matches "version-valid-for".
   const countValid = view.getUint32(24) === view.getUint32(92) && pageCount > 0;
-  const expected = countValid ? pageCount * pageSize : Math.ceil(bytes.byteLength / pageSize) * pageSize;
-  if (bytes.byteLength < expected || bytes.byteLength % pageSize !== 0) {
-    throw refuse(`is truncated: ${bytes.byteLength} bytes where the header promises ${expected}`, { expectedBytes: expected, actualBytes: bytes.byteLength });
+  const expected = countValid ? pageCount * pageSize : Math.ceil(byteLength / pageSize) * pageSize;
+  if (byteLength < expected || byteLength % pageSize !== 0) {
+    throw refuse(`is truncated: ${byteLength} bytes where the header promises ${expected}`, { expectedBytes: expected, actualBytes: byteLength });
   }
-  return bytes;
 }
 
 function integrityProblems(db: SqlDriver): string[] {
@@ -97,11 +126,14 @@ export function checkIntegrity(db: SqlDriver): { ok: boolean; problems: string[]
 }
 
 /**
- * Validates and migrates `bytes` on a private copy, then replaces the live database with it. Calls
- * `installIndex` with the session index text once the database is in. Nothing is written unless
- * every check passed.
+ * Imports a file's rows: checks the file on a private copy (header, integrity, schema version), brings
+ * an older one to the latest version there (its own triggers and views set aside first, so none of
+ * them runs), checks its data tables against the store's own, then, in one transaction on `db`,
+ * replaces the store's data rows with the file's and calls `install` with the session index text (the
+ * store installs it and runs its import hooks). Nothing of the file's schema reaches `db`; a failure
+ * anywhere, `install` included, leaves the store's data as it was.
  */
-export function importImage(db: SqlDriver, input: unknown, given: ImportOptions | null | undefined, installIndex: (text: string) => void): ImportResult {
+export function importImage(db: SqlDriver, input: unknown | StagedFile, given: ImportOptions | null | undefined, install: (text: string) => void): ImportResult {
   const options = (given === undefined || given === null ? {} : record(given, 'options')) as ImportOptions;
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new StoreError('INVALID_ARGUMENT', 'options.onProgress must be a function', { details: { field: 'options.onProgress' } });
@@ -112,11 +144,17 @@ export function importImage(db: SqlDriver, input: unknown, given: ImportOptions 
   }
   if (db.inTransaction()) throw new StoreError('BUSY', 'an import cannot run inside a transaction');
   progress({ phase: 'validate', fraction: 0 });
-  const bytes = checkHeader(input);
+  const staged = input instanceof StagedSource ? input.file : undefined;
   let image: SqlDriver;
   try {
-    image = db.openImage(bytes);
+    if (staged) {
+      checkHeaderOf(staged.header, staged.byteLength);
+      image = staged.open();
+    } else {
+      image = db.openImage(checkHeader(input));
+    }
   } catch (error) {
+    if (error instanceof StoreError) throw error;
     throw refuse(`could not be opened as a database: ${error instanceof Error ? error.message : String(error)}`);
   }
   try {
@@ -136,25 +174,57 @@ export function importImage(db: SqlDriver, input: unknown, given: ImportOptions 
         details: { databaseVersion: fromVersion, supportedVersion: LATEST_SCHEMA_VERSION },
       });
     }
-    if (fromVersion === 0 && image.all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'threads'").length === 0) {
+    if (image.all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'threads'").length === 0) {
       throw refuse('hold a SQLite database that is not a conversation store (no threads table)');
     }
+    const ignored = foreignObjects(image, db);
     progress({ phase: 'migrate', fraction: 0 });
-    if (image.capabilities?.foreignKeys !== 'always') image.exec('PRAGMA foreign_keys = ON');
-    const schemaVersion = migrate(image);
+    if (fromVersion < LATEST_SCHEMA_VERSION) {
+      stripForeignSchema(image, db);
+      if (image.capabilities?.foreignKeys !== 'always') image.exec('PRAGMA foreign_keys = ON');
+      migrate(image);
+    }
     progress({ phase: 'migrate', fraction: 1 });
-
+    const plans = planCopy(image, db, ignored);
     const indexText = options.sessionIndex ?? sessionIndexFromThreads(image);
-    const threads = num(image.all('SELECT count(*) AS n FROM threads')[0]?.['n']);
-    const messages = num(image.all('SELECT count(*) AS n FROM messages')[0]?.['n']);
 
     progress({ phase: 'copy', fraction: 0 });
-    db.restoreFrom(image, (copied, total) => progress({ phase: 'copy', fraction: total > 0 ? copied / total : 1 }));
-    progress({ phase: 'index', fraction: 0 });
-    installIndex(indexText);
-    progress({ phase: 'done', fraction: 1 });
-    return { fromVersion, schemaVersion, threads, messages };
+    const total = plans.reduce((sum, p) => sum + p.rows, 0);
+    let copied = 0;
+    return atomically(db, () => {
+      deferForeignKeys(db);
+      emptyDataTables(db);
+      for (const plan of plans) {
+        copyTableRows(image, db, plan, (rows) => {
+          copied += rows;
+          progress({ phase: 'copy', fraction: total > 0 ? copied / total : 1 });
+        });
+      }
+      copySequences(image, db);
+      const dropped = dropOrphans(db);
+      checkMessageLinks(db);
+      progress({ phase: 'copy', fraction: 1 });
+      progress({ phase: 'index', fraction: 0 });
+      install(indexText);
+      const threads = num(db.all('SELECT count(*) AS n FROM threads')[0]?.['n']);
+      const messages = num(db.all('SELECT count(*) AS n FROM messages')[0]?.['n']);
+      progress({ phase: 'done', fraction: 1 });
+      return { fromVersion, schemaVersion: LATEST_SCHEMA_VERSION, threads, messages, ignored, dropped };
+    });
   } finally {
     image.close();
   }
+}
+
+/**
+ * Marks a staged file as the host's own (only a host can make one; a caller's argument is never taken
+ * for one, whatever its shape).
+ */
+export class StagedSource {
+  constructor(readonly file: StagedFile) {}
+}
+
+/** Defers foreign-key checks to the end of the transaction, so rows can come in any order (and orphans be found and dropped). */
+function deferForeignKeys(db: SqlDriver): void {
+  db.exec('PRAGMA defer_foreign_keys = ON');
 }

@@ -2,16 +2,17 @@ import type { SqlDriver, SqlRow, SqlValue } from './port.js';
 
 /**
  * Copies a whole database from one SqlDriver to another with plain SQL: the schema from sqlite_master,
- * then the rows in batches. It is the export/import path of engines with no serialize or backup API
- * (Cloudflare's ctx.storage.sql): the edge builds a file by copying into an in-memory sqlite-wasm
- * database, and takes a file in by copying out of one. Only the SqlDriver port is used, so it runs the
- * same in Node, in a browser worker and in workerd.
+ * then the rows in batches. It is the export path of engines with no serialize API (Cloudflare's
+ * ctx.storage.sql): the edge builds a file by copying the store's own database into an in-memory
+ * sqlite-wasm one. The source is always the store itself, whose schema came from its migrations: an
+ * import never comes this way (a file's schema is never replayed; see core/import-rows.ts). Only the
+ * SqlDriver port is used, so it runs the same in Node, in a browser worker and in workerd.
  *
  * The schema version (PRAGMA user_version) is not copied: the edge keeps it outside the database, so
  * the caller passes it in and out (see `imageOf`).
  */
 
-/** Options of copyDatabase and replaceDatabase. */
+/** Options of copyDatabase. */
 export interface CopyOptions {
   /** Called after each batch with the rows copied so far and the rows to copy in all. */
   onProgress?: (copiedRows: number, totalRows: number) => void;
@@ -37,15 +38,20 @@ const DEFAULT_BATCH_ROWS = 500;
 // The tables FTS3/4/5 create for each virtual table; the virtual table's own CREATE makes them again.
 const FTS_SHADOW_SUFFIXES = ['_data', '_idx', '_content', '_docsize', '_config', '_segments', '_segdir', '_stat'];
 
+/**
+ * Whether a name is SQLite's own (sqlite_sequence, autoindexes) or the platform's: a Durable Object's
+ * (`_cf_…`), or miniflare's in local development (`__miniflare_…`, e.g. `__miniflare_do_name`).
+ * Neither an export nor an import ever carries them.
+ */
+export function isEngineOwned(name: string): boolean {
+  return /^sqlite_/i.test(name) || /^_cf_/i.test(name) || /^__miniflare_/i.test(name);
+}
+
 /** Quotes an identifier for SQL text (identifiers cannot be bound). */
 function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** Whether a name belongs to the engine: SQLite's own tables, and Cloudflare's `_cf_` ones. */
-function isInternal(name: string): boolean {
-  return /^sqlite_/i.test(name) || /^_cf_/i.test(name);
-}
 
 function isVirtual(object: SchemaObject): boolean {
   return object.type === 'table' && /^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(object.sql);
@@ -63,7 +69,7 @@ function readSchema(db: SqlDriver): SchemaObject[] {
   const all = db
     .all("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND type IN ('table', 'index', 'trigger', 'view') ORDER BY rowid")
     .map((r) => ({ type: String(r['type']), name: String(r['name']), sql: String(r['sql']) }) as SchemaObject)
-    .filter((o) => !isInternal(o.name));
+    .filter((o) => !isEngineOwned(o.name));
   const shadows = new Set(all.filter(isVirtual).flatMap((v) => FTS_SHADOW_SUFFIXES.map((suffix) => `${v.name}${suffix}`.toLowerCase())));
   return all.filter((o) => !(o.type === 'table' && shadows.has(o.name.toLowerCase())));
 }
@@ -221,29 +227,10 @@ export function copyDatabase(from: SqlDriver, to: SqlDriver, options: CopyOption
 }
 
 /**
- * Empties `target` of every user object (triggers and views first, then tables children first), then
- * copies `source` into it: "replace this database with that one's content" for a target that cannot
- * use the backup API or BEGIN. The caller runs it inside one transaction on `target` (the edge driver's
- * `transaction(fn)`), so a failure leaves the old content.
- *
- * @example
- * edge.transaction(() => replaceDatabase(edgeDriver, validatedImage, { onProgress }));
+ * Builds `from`'s database into `image` (an empty database of an engine that runs plain SQLite,
+ * sqlite-wasm in memory or on a block VFS) in one transaction, and stamps `userVersion` on it.
  */
-export function replaceDatabase(target: SqlDriver, source: SqlDriver, options: CopyOptions = {}): CopyResult {
-  const schema = readSchema(target);
-  deferForeignKeys(target);
-  for (const object of schema) if (object.type === 'trigger') target.exec(`DROP TRIGGER IF EXISTS ${ident(object.name)}`);
-  for (const object of schema) if (object.type === 'view') target.exec(`DROP VIEW IF EXISTS ${ident(object.name)}`);
-  const tables = parentsFirst(schema.filter((o) => o.type === 'table')).reverse();
-  for (const table of tables) target.exec(`DROP TABLE IF EXISTS ${ident(table.name)}`);
-  return copyDatabase(source, target, options);
-}
-
-/**
- * A SQLite file of `from`'s database, built by copying it into `image` (an empty in-memory database of
- * an engine that can serialize) and stamping `userVersion` on it.
- */
-export function imageOf(from: SqlDriver, image: SqlDriver, userVersion: number, options: CopyOptions = {}): Uint8Array<ArrayBuffer> {
+export function buildImage(from: SqlDriver, image: SqlDriver, userVersion: number, options: CopyOptions = {}): void {
   image.exec('BEGIN');
   try {
     copyDatabase(from, image, options);
@@ -253,5 +240,13 @@ export function imageOf(from: SqlDriver, image: SqlDriver, userVersion: number, 
     image.exec('ROLLBACK');
     throw error;
   }
+}
+
+/**
+ * A SQLite file of `from`'s database, built by copying it into `image` (an empty in-memory database of
+ * an engine that can serialize) and stamping `userVersion` on it.
+ */
+export function imageOf(from: SqlDriver, image: SqlDriver, userVersion: number, options: CopyOptions = {}): Uint8Array<ArrayBuffer> {
+  buildImage(from, image, userVersion, options);
   return image.serialize();
 }

@@ -32,11 +32,6 @@ export interface Oo1Engine {
     sqlite3_get_autocommit(db: never): number;
     sqlite3_js_db_export(db: never, schema?: string): Uint8Array<ArrayBuffer>;
     sqlite3_deserialize(db: never, schema: string, data: never, dbSize: number, bufferSize: number, flags: number): number;
-    sqlite3_backup_init(dest: never, destName: string, source: never, sourceName: string): unknown;
-    sqlite3_backup_step(backup: never, pages: number): number;
-    sqlite3_backup_remaining(backup: never): number;
-    sqlite3_backup_pagecount(backup: never): number;
-    sqlite3_backup_finish(backup: never): number;
     sqlite3_errmsg(db: never): string;
     SQLITE_DESERIALIZE_FREEONCLOSE: number;
     SQLITE_DESERIALIZE_RESIZEABLE: number;
@@ -49,12 +44,8 @@ export type IoErrorProbe = () => Error | undefined;
 // Prepared statements are kept per SQL text; the store uses a few dozen distinct statements.
 const MAX_CACHED_STATEMENTS = 128;
 const SQLITE_OK = 0;
-const SQLITE_DONE = 101;
-const SQLITE_READONLY = 8;
 const SQLITE_IOERR = 10;
 const SQLITE_FULL = 13;
-// Pages copied per backup step, so progress can be reported between steps.
-const BACKUP_PAGES_PER_STEP = 256;
 
 class EngineError extends Error {
   override readonly name = 'SQLite3Error';
@@ -131,11 +122,6 @@ function columnReader(engine: Oo1Engine, stmt: Oo1Statement): (row: SqlRow) => S
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
-
-/** Whether a connection's main database lives in memory (":memory:", or a deserialized image). */
-function isInMemory(db: Oo1Database): boolean {
-  return !db.filename || db.filename === ':memory:';
-}
 
 /** Loads a file image into an oo1 DB (its `main` schema). */
 export function deserializeInto(engine: Oo1Engine, db: Oo1Database, bytes: Uint8Array): void {
@@ -262,44 +248,7 @@ export function oo1Driver(engine: Oo1Engine, db: Oo1Database, ioError?: IoErrorP
       }
       return oo1Driver(engine, image);
     },
-    restoreFrom(source, onProgress) {
-      const from = (source as Partial<typeof driver>).db;
-      if (!from) throw new Error('restoreFrom needs a connection made by the same adapter');
-      // The backup replaces the schema; statements prepared against the old one must go first.
-      finalizeAll();
-      // A WAL database cannot take pages of another size; a rollback journal can, and keeps the
-      // copy just as atomic. WAL comes back once the copy is in.
-      const wal = String(driver.all('PRAGMA journal_mode')[0]?.['journal_mode']) === 'wal';
-      if (wal) driver.exec('PRAGMA journal_mode = TRUNCATE');
-      try {
-        copyPages(from, onProgress);
-      } finally {
-        if (wal) driver.exec('PRAGMA journal_mode = WAL');
-      }
-    },
   };
-
-  function copyPages(from: Oo1Database, onProgress?: (copiedPages: number, totalPages: number) => void): void {
-    engineCall(() => {
-      const { capi } = engine;
-      const backup = capi.sqlite3_backup_init(db.pointer as never, 'main', from.pointer as never, 'main');
-      if (!backup) throw new EngineError(`backup failed to start: ${capi.sqlite3_errmsg(db.pointer as never)}`, 1);
-      let rc = SQLITE_OK;
-      while (rc === SQLITE_OK) {
-        rc = capi.sqlite3_backup_step(backup as never, BACKUP_PAGES_PER_STEP);
-        const total = capi.sqlite3_backup_pagecount(backup as never);
-        onProgress?.(total - capi.sqlite3_backup_remaining(backup as never), total);
-      }
-      const finish = capi.sqlite3_backup_finish(backup as never);
-      if (rc === SQLITE_READONLY && isInMemory(db)) {
-        // An in-memory database cannot change its page size either; it takes the image whole.
-        deserializeInto(engine, db, engine.capi.sqlite3_js_db_export(from.pointer as never, 'main'));
-        return;
-      }
-      if (rc !== SQLITE_DONE) throw new EngineError(`backup failed: ${capi.sqlite3_errmsg(db.pointer as never)}`, rc);
-      if (finish !== SQLITE_OK) throw new EngineError(`backup failed to finish: ${capi.sqlite3_errmsg(db.pointer as never)}`, finish);
-    });
-  }
 
   return driver;
 }

@@ -61,13 +61,11 @@ export interface SqlDriver {
   close(): void;
   /** The main database as a SQLite file image. Needs no open transaction to be consistent. */
   serialize(): Uint8Array<ArrayBuffer>;
-  /** A new, separate in-memory connection holding a copy of `bytes`, for validating an import. */
-  openImage(bytes: Uint8Array): SqlDriver;
   /**
-   * Replaces this main database with `source`'s, page for page, in one transaction (SQLite's backup
-   * API): a crash leaves the old database, never a mix. No transaction may be open on this connection.
+   * A new, separate in-memory connection holding a copy of `bytes`: an import checks a file there and
+   * reads its rows from it. It never shares anything with this connection.
    */
-  restoreFrom(source: SqlDriver, onProgress?: (copiedPages: number, totalPages: number) => void): void;
+  openImage(bytes: Uint8Array): SqlDriver;
 }
 
 /**

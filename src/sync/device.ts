@@ -18,7 +18,7 @@ import {
   LEASED_SITES, MAX_SITES, SITE_SIZE, SYNC_PROTOCOL,
   type Ack, type Hello, type PulledChange, type Pull, type PushedChange, type RejectedChange, type SyncLimits, type Welcome,
 } from './protocol.js';
-import { deleteCascade, fixLeaf, hasTable, KINDS, larger, noticeTarget, parentsPresent, threadOfRow, writeRow, type RowRef } from './rows.js';
+import { deleteCascade, fixLeaf, hasTable, larger, noticeTarget, parentsPresent, threadOfRow, writeRow, type RowRef } from './rows.js';
 import { sessionEntry, sessionRow, sameEntry } from './session-rows.js';
 import { bad, checkedKey, checkedLimits, checkedRow, checkedTable, columnsOf, ident, keyText, readRow, utf8Length, wireRow } from './values.js';
 
@@ -652,7 +652,7 @@ class PulledPage {
     this.#present.add(`${table}\u0000${JSON.stringify(key)}`);
     if (p.swept && !e) db.run('INSERT OR IGNORE INTO sync_remote(tbl, key) VALUES (?1, ?2)', [table, keyText(db, key)]);
     const threadId = threadOfRow(db, table, row);
-    this.#announce(KINDS[table], threadId, noticeTarget(table, key));
+    this.#announce(p.kind, threadId, noticeTarget(table, key));
     if (table === 'messages') {
       const id = Number(row['id']);
       if (threadId) {
@@ -677,7 +677,7 @@ class PulledPage {
       db.run('DELETE FROM sync_outbox WHERE tbl = ?1 AND key = ?2', [r.table, k]);
       db.run('DELETE FROM sync_remote WHERE tbl = ?1 AND key = ?2', [r.table, k]);
     }
-    if (gone.length > 0) this.#announce(KINDS[root.table], threadId, root.key.length === 1 ? (root.key[0] as string | number) : null);
+    if (gone.length > 0) this.#announce(policyOf(root.table).kind, threadId, noticeTarget(root.table, root.key));
   }
 
   /** A rollback resync: a push the device no longer remembers carried this row, so its change from before the restore is already there. */

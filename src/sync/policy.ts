@@ -1,3 +1,5 @@
+import type { ChangeKind } from '../core/changes.js';
+
 /**
  * The merge policy: one declaration per synced table, the single place where sync's rules are tied to
  * the schema (docs/sync.md says what each field means). The device, the server and the simulation's
@@ -63,12 +65,18 @@ export interface TablePolicy {
   readonly scope: string | null;
   /** Whether the start-up sweep may touch this table's rows (only those this device wrote last). */
   readonly swept: boolean;
+  /** The kind of change a pulled row is announced as (live queries and subscribers). */
+  readonly kind: ChangeKind;
+  /** Which key column a change notice names as the record (`id`), or null. */
+  readonly noticeKey: number | null;
 }
 
 const parent = (table: RowTable, from: string, to = 'id', required = true): ParentLink => ({ table, from: [from], to: [to], required });
 
 /** Defaults for a table with no special columns. */
-const plain = (key: readonly string[], parents: readonly ParentLink[] = [], over: Partial<TablePolicy> = {}): TablePolicy => ({
+const plain = (kind: ChangeKind, key: readonly string[], parents: readonly ParentLink[] = [], over: Partial<TablePolicy> = {}): TablePolicy => ({
+  kind,
+  noticeKey: null,
   key,
   parents,
   references: [],
@@ -86,32 +94,32 @@ const plain = (key: readonly string[], parents: readonly ParentLink[] = [], over
  * a table: its entries sync whole, last writer wins (see SESSION_INDEX).
  */
 export const POLICY: { readonly [T in RowTable]: TablePolicy } = {
-  threads: plain(['id'], [], { local: ['current_leaf_id'], max: ['updated_at'] }),
-  thread_dynamic_tools: plain(['thread_id', 'position'], [parent('threads', 'thread_id')]),
-  messages: plain(['id'], [parent('threads', 'thread_id'), parent('messages', 'parent_entry_id')], { recreate: false }),
-  message_status: plain(['message_id'], [parent('messages', 'message_id')], { recreate: false, max: ['updated_at'], swept: true }),
-  checkpoints: plain(['thread_id', 'checkpoint_id'], [parent('threads', 'thread_id')]),
-  jobs: plain(['id'], [], { max: ['updated_at'], swept: true }),
-  thread_goals: plain(['thread_id'], [parent('threads', 'thread_id')], {
+  threads: plain('thread', ['id'], [], { local: ['current_leaf_id'], max: ['updated_at'], noticeKey: 0 }),
+  thread_dynamic_tools: plain('tools', ['thread_id', 'position'], [parent('threads', 'thread_id')]),
+  messages: plain('message', ['id'], [parent('threads', 'thread_id'), parent('messages', 'parent_entry_id')], { recreate: false, noticeKey: 0 }),
+  message_status: plain('message', ['message_id'], [parent('messages', 'message_id')], { recreate: false, max: ['updated_at'], swept: true }),
+  checkpoints: plain('checkpoint', ['thread_id', 'checkpoint_id'], [parent('threads', 'thread_id')], { noticeKey: 1 }),
+  jobs: plain('job', ['id'], [], { max: ['updated_at'], swept: true, noticeKey: 0 }),
+  thread_goals: plain('goal', ['thread_id'], [parent('threads', 'thread_id')], {
     max: ['updated_at'],
     counters: ['tokens_used', 'time_used_seconds', 'continuation_count'],
     scope: 'goal_id',
   }),
-  workflow_runs: plain(['id']),
-  branch_runs: plain(['id'], [parent('workflow_runs', 'workflow_run_id')]),
-  leaf_runs: plain(['id'], [parent('workflow_runs', 'workflow_run_id')], { references: [{ table: 'branch_runs', from: 'branch_run_id', to: 'id' }] }),
-  control_node_runs: plain(['id'], [parent('workflow_runs', 'workflow_run_id')]),
-  teacher_candidates: plain(['id'], [parent('workflow_runs', 'workflow_run_id'), parent('control_node_runs', 'control_node_run_id')], {
+  workflow_runs: plain('database', ['id']),
+  branch_runs: plain('database', ['id'], [parent('workflow_runs', 'workflow_run_id')]),
+  leaf_runs: plain('database', ['id'], [parent('workflow_runs', 'workflow_run_id')], { references: [{ table: 'branch_runs', from: 'branch_run_id', to: 'id' }] }),
+  control_node_runs: plain('database', ['id'], [parent('workflow_runs', 'workflow_run_id')]),
+  teacher_candidates: plain('database', ['id'], [parent('workflow_runs', 'workflow_run_id'), parent('control_node_runs', 'control_node_run_id')], {
     references: [{ table: 'branch_runs', from: 'branch_run_id', to: 'id' }],
   }),
   // LangGraph's threads need not be store threads; deleting a store thread deletes its graph rows.
-  graph_checkpoints: plain(['thread_id', 'checkpoint_ns', 'checkpoint_id'], [parent('threads', 'thread_id', 'id', false)]),
-  graph_checkpoint_writes: plain(['thread_id', 'checkpoint_ns', 'checkpoint_id', 'task_id', 'idx'], [parent('threads', 'thread_id', 'id', false)]),
+  graph_checkpoints: plain('graphCheckpoint', ['thread_id', 'checkpoint_ns', 'checkpoint_id'], [parent('threads', 'thread_id', 'id', false)]),
+  graph_checkpoint_writes: plain('graphCheckpoint', ['thread_id', 'checkpoint_ns', 'checkpoint_id', 'task_id', 'idx'], [parent('threads', 'thread_id', 'id', false)]),
   // A channel's value at one version, and the versions each checkpoint names: a thread's, like its checkpoints.
-  graph_channel_values: plain(['thread_id', 'checkpoint_ns', 'channel', 'version'], [parent('threads', 'thread_id', 'id', false)]),
-  graph_checkpoint_versions: plain(['thread_id', 'checkpoint_ns', 'checkpoint_id'], [parent('threads', 'thread_id', 'id', false)]),
+  graph_channel_values: plain('graphCheckpoint', ['thread_id', 'checkpoint_ns', 'channel', 'version'], [parent('threads', 'thread_id', 'id', false)]),
+  graph_checkpoint_versions: plain('graphCheckpoint', ['thread_id', 'checkpoint_ns', 'checkpoint_id'], [parent('threads', 'thread_id', 'id', false)]),
   // LangGraph's long-term memory: items of no thread.
-  graph_store_items: plain(['namespace', 'key'], [], { max: ['updated_at'] }),
+  graph_store_items: plain('graphStore', ['namespace', 'key'], [], { max: ['updated_at'] }),
 };
 
 /** The session index's entries, synced as rows of this name (key: thread id; whole entries, last writer wins). */

@@ -4,8 +4,7 @@
  * writing a merged row.
  */
 import type { SqlDriver, SqlRow, SqlValue } from '../driver/port.js';
-import type { ChangeKind } from '../core/changes.js';
-import { childrenOf, policyOf, type RowTable, type SyncTable } from './policy.js';
+import { childrenOf, policyOf, type RowTable } from './policy.js';
 import { ident, keyOf, keyWhere, readRow } from './values.js';
 
 /** A row of a synced table, by key. */
@@ -130,33 +129,10 @@ export function sameValues(a: SqlRow, b: SqlRow, columns: readonly string[]): bo
   });
 }
 
-/** The kind of change a synced table's row makes, as live queries and subscribers hear it. */
-export const KINDS: Record<SyncTable, ChangeKind> = {
-  threads: 'thread',
-  thread_dynamic_tools: 'tools',
-  messages: 'message',
-  message_status: 'message',
-  checkpoints: 'checkpoint',
-  jobs: 'job',
-  thread_goals: 'goal',
-  workflow_runs: 'database',
-  branch_runs: 'database',
-  leaf_runs: 'database',
-  control_node_runs: 'database',
-  teacher_candidates: 'database',
-  graph_checkpoints: 'graphCheckpoint',
-  graph_checkpoint_writes: 'graphCheckpoint',
-  graph_channel_values: 'graphCheckpoint',
-  graph_checkpoint_versions: 'graphCheckpoint',
-  graph_store_items: 'graphStore',
-  session_index: 'sessionIndex',
-};
-
-/** The record id a change notice names for a row (as the operation table's descriptors do). */
+/** The record id a change notice names for a row (the policy's noticeKey). */
 export function noticeTarget(table: RowTable, key: readonly SqlValue[]): string | number | null {
-  const first = key[0];
-  if (table === 'checkpoints') return key[1] as string;
-  return table === 'messages' || table === 'threads' || table === 'jobs' ? (first as string | number) : null;
+  const at = policyOf(table).noticeKey;
+  return at === null ? null : (key[at] as string | number);
 }
 
 /** The thread a row belongs to, or null. */

@@ -48,7 +48,7 @@ function edgeClient(name: string): object {
     {},
     {
       get: (_target, method) => async (...args: unknown[]) => {
-        const response = await worker.fetch(`/stores/${encodeURIComponent(name)}/call`, { method: 'POST', headers: AUTH, body: toJson({ method, args }) });
+        const response = await worker.fetch(`/stores/${encodeURIComponent(name)}/call`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: toJson({ method, args }) });
         const body = (await response.json()) as { value?: unknown; error?: { code: string; message: string } };
         if (!response.ok) throw new Error(`${String(method)}: ${body.error?.code} ${body.error?.message}`);
         return body.value;
@@ -114,7 +114,7 @@ test('a file moves edge → native sqlite3 → browser → edge → browser with
   const browserFile = new Uint8Array(browser.bytes);
   expect(nativeSql(browserFile, 'PRAGMA integrity_check;')).toBe('ok');
 
-  const imported = await worker.fetch(`/stores/${encodeURIComponent(target)}/import`, { method: 'PUT', headers: AUTH, body: browserFile });
+  const imported = await worker.fetch(`/stores/${encodeURIComponent(target)}/import`, { method: 'PUT', headers: { ...AUTH, 'content-type': 'application/vnd.sqlite3' }, body: browserFile });
   expect(imported.status).toBe(200);
   expect(((await imported.json()) as { value: { threads: number } }).value.threads).toBe(4);
 

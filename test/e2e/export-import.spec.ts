@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
-import { buildLegacyV0, buildNewerThanKnown, buildV1, buildV2, buildV3, openImage } from '../fixtures/build-fixtures.js';
+import { buildLegacyV0, buildNewerThanKnown, buildV1, buildV2, buildV3, exportImage, openImage } from '../fixtures/build-fixtures.js';
 import type { StateStoreClient } from '../../src/index.js';
 
 /**
@@ -270,4 +270,60 @@ test('onProgress is called on the page through validate, integrity, migrate, cop
   const copy = seen.progress.filter((p) => p.phase === 'copy').map((p) => p.fraction);
   copy.slice(1).forEach((f, i) => expect(f).toBeGreaterThanOrEqual(copy[i]!));
   expect(copy.at(-1)).toBe(1);
+});
+
+test("the Rust store's own file (schema v4) imports as in Node: its deleted thread's leftover rows dropped and counted", async ({ app }) => {
+  const bytes = Array.from(readFileSync(new URL('../fixtures/rust-seed-v4/state.db', import.meta.url)));
+  const seen = await app.evaluate(async (input) => {
+    const store = await window.openStateStore({ name: `xfer-rust-${crypto.randomUUID()}` });
+    const result = await store.importDatabase(new Uint8Array(input));
+    const out = {
+      result,
+      ids: (await store.listThreads({ includeArchived: true })).map((t) => t.id).sort(),
+      appended: await store.appendMessage('thread-alpha', 'user', 'after the Rust file'),
+      integrity: await store.integrityCheck(),
+    };
+    await store.close();
+    return out;
+  }, bytes);
+  expect(seen.result).toEqual({ fromVersion: 4, schemaVersion: expect.any(Number), threads: 4, messages: 16, ignored: [], dropped: { messages: 1, checkpoints: 1 } });
+  expect(seen.ids).toEqual(['thread-alpha', 'thread-beta', 'thread-delta', 'thread-gamma']);
+  expect(seen.appended).toBeGreaterThan(19);
+  expect(seen.integrity).toEqual({ ok: true, problems: [] });
+});
+
+test('a file with a planted trigger imports without it: later writes keep every message', async ({ app }) => {
+  const db = await openImage(await buildV3());
+  db.exec('CREATE TRIGGER evil_wipe AFTER INSERT ON messages BEGIN DELETE FROM messages; END;');
+  const bytes = Array.from(await exportImage(db));
+  db.close();
+  const seen = await app.evaluate(async (input) => {
+    const store = await window.openStateStore({ name: `xfer-hostile-${crypto.randomUUID()}` });
+    const result = await store.importDatabase(new Uint8Array(input));
+    await store.appendMessage('t-alpha', 'user', 'a write after the import');
+    const out = { ignored: result.ignored, messages: result.messages, after: (await store.listMessages('t-alpha')).length };
+    await store.close();
+    return out;
+  }, bytes);
+  expect(seen.ignored).toEqual([{ type: 'trigger', name: 'evil_wipe' }]);
+  expect(seen.after).toBeGreaterThan(1);
+});
+
+test('a File (Blob) is imported in place with progress: the Rust store\'s file and an older one that must migrate', async ({ app }) => {
+  const files = { rust: Array.from(readFileSync(new URL('../fixtures/rust-seed-v4/state.db', import.meta.url))), v1: Array.from(await buildV1()) };
+  const seen = await app.evaluate(async (input) => {
+    const out: Record<string, unknown> = {};
+    for (const [label, bytes] of Object.entries(input)) {
+      const store = await window.openStateStore({ name: `xfer-blob-${label}-${crypto.randomUUID()}` });
+      const file = new File([new Uint8Array(bytes)], `${label}.sqlite`, { type: 'application/vnd.sqlite3' });
+      const phases: string[] = [];
+      const result = await store.importDatabase(file, { onProgress: (p) => phases.push(p.phase) });
+      out[label] = { result, phases: phases.filter((p, i) => i === 0 || phases[i - 1] !== p), integrity: await store.integrityCheck(), threads: (await store.listThreads({ includeArchived: true })).length };
+      await store.close();
+    }
+    return out;
+  }, files);
+  const phases = ['validate', 'integrity', 'migrate', 'copy', 'index', 'done'];
+  expect(seen['rust']).toMatchObject({ result: { fromVersion: 4, threads: 4, messages: 16, dropped: { messages: 1, checkpoints: 1 } }, phases, integrity: { ok: true }, threads: 4 });
+  expect(seen['v1']).toMatchObject({ result: { fromVersion: 1, threads: 5, messages: 11 }, phases, integrity: { ok: true }, threads: 5 });
 });

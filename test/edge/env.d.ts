@@ -6,6 +6,8 @@ declare global {
       STORES: DurableObjectNamespace<StoreObject>;
       SMALL: DurableObjectNamespace<SmallLimitsObject>;
       SHORT: DurableObjectNamespace<ShortSocketObject>;
+      BIG_STORE_MB: string;
+      BIG_STORE_FILL_ONLY: string;
     }
   }
 }

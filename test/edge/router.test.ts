@@ -35,8 +35,16 @@ function request(path: string, init: RequestInit & { token?: string } = {}): Req
   return new Request(`https://app.example${path}`, { ...init, headers });
 }
 
+const JSON_TYPE = { 'content-type': 'application/json' };
+const FILE_TYPE = { 'content-type': 'application/vnd.sqlite3' };
+
 function callRequest(store: string, body: unknown, token?: string): Request {
-  return request(`/stores/${encodeURIComponent(store)}/call`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), ...(token ? { token } : {}) });
+  return request(`/stores/${encodeURIComponent(store)}/call`, {
+    method: 'POST',
+    headers: JSON_TYPE,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...(token ? { token } : {}),
+  });
 }
 
 async function errorOf(response: Response): Promise<{ status: number; code: string; message: string; text: string }> {
@@ -120,7 +128,7 @@ describe('authorization that cannot be skipped', () => {
     expect(read.text).not.toContain('bob-secret');
     const exported = await errorOf(await handleStoreRequest(request(`/stores/${encodeURIComponent(bob)}/export`, { token: aliceToken }), env, options));
     expect([exported.status, exported.code]).toEqual([403, 'FORBIDDEN']);
-    const imported = await errorOf(await handleStoreRequest(request(`/stores/${encodeURIComponent(bob)}/import`, { method: 'PUT', body: new Uint8Array(4096), token: aliceToken }), env, options));
+    const imported = await errorOf(await handleStoreRequest(request(`/stores/${encodeURIComponent(bob)}/import`, { method: 'PUT', headers: FILE_TYPE, body: new Uint8Array(4096), token: aliceToken }), env, options));
     expect([imported.status, imported.code]).toEqual([403, 'FORBIDDEN']);
     expect(await threadIds(bob)).toEqual(['bob-secret-thread']);
     expect(await threadIds(alice)).toEqual([]);
@@ -160,7 +168,7 @@ describe('input checked before it reaches a store', () => {
     const declared = await errorOf(await handleStoreRequest(callRequest(alice, big, aliceToken), env, small));
     expect([declared.status, declared.code]).toEqual([413, 'INVALID_ARGUMENT']);
     const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(big)), c.close()) });
-    const undeclared = await errorOf(await handleStoreRequest(request(`/stores/${encodeURIComponent(alice)}/call`, { method: 'POST', body: stream, token: aliceToken, duplex: 'half' } as RequestInit & { token: string }), env, small));
+    const undeclared = await errorOf(await handleStoreRequest(request(`/stores/${encodeURIComponent(alice)}/call`, { method: 'POST', headers: JSON_TYPE, body: stream, token: aliceToken, duplex: 'half' } as RequestInit & { token: string }), env, small));
     expect([undeclared.status, undeclared.code]).toEqual([413, 'INVALID_ARGUMENT']);
     expect(await threadIds(alice)).toEqual([]);
   });

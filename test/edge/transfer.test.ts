@@ -7,6 +7,8 @@ import { LATEST_SCHEMA_VERSION } from '../../src/core/migrate.js';
 import type { ImportProgress } from '../../src/core/transfer.js';
 import { SEARCH_WORD, canonicalDump, fillEveryTable } from '../support/full-store.js';
 import type { StoreObject } from './worker.js';
+import { HOSTILE_CASES, PLANTED_NAMES } from '../support/hostile-files.js';
+import rustSeed from '../fixtures/rust-seed-v4/state.db';
 
 /**
  * Export and import on the edge: the same SQLite file as the browser's, built and checked in an
@@ -123,5 +125,59 @@ describe('importDatabase on the edge', () => {
       await refusedUntouched(image.serialize(), 'INVALID_ARGUMENT');
       image.close();
     });
+  });
+});
+
+describe('an import on the edge takes rows, never a file\'s schema', () => {
+  /** The object's schema as sqlite_master lists it, without the platform's own tables. */
+  function edgeSchema(name: string): Promise<string[]> {
+    const stub = env.STORES.get(env.STORES.idFromName(name)) as DurableObjectStub<StoreObject>;
+    return runInDurableObject(stub, (_object, state) =>
+      state.storage.sql
+        .exec("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY type, name")
+        .toArray()
+        .map((r) => `${String(r['type'])} ${String(r['name'])}: ${String(r['sql'])}`),
+    );
+  }
+
+  for (const hostile of HOSTILE_CASES) {
+    it(`${hostile.name}: ${'refused' in hostile.outcome ? 'refused with INVALID_ARGUMENT, nothing written' : 'imported without it'}`, async () => {
+      const { store: source } = await populated();
+      const bytes = await edited(await source.exportDatabase(), hostile.sql);
+      const { name, store } = await populated();
+      const schema = await edgeSchema(name);
+      if ('refused' in hostile.outcome) {
+        const before = await edgeDump(name);
+        const error = await store.importDatabase(bytes).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toMatchObject({ name: 'StoreError', code: 'INVALID_ARGUMENT', details: hostile.outcome.refused });
+        expect(await edgeDump(name)).toEqual(before);
+      } else {
+        const result = await store.importDatabase(bytes);
+        expect(result.ignored).toEqual(expect.arrayContaining(hostile.outcome.defused));
+        expect(result.ignored.length).toBe(hostile.outcome.defused.length);
+      }
+      const after = await edgeSchema(name);
+      expect(after).toEqual(schema);
+      for (const planted of PLANTED_NAMES) expect(after.join('\n')).not.toContain(planted);
+      // Normal writes work, and search sees them.
+      const before = (await store.listMessages('alpha')).length;
+      await store.appendMessage('alpha', 'user', 'a normal write after the import');
+      expect((await store.listMessages('alpha')).length).toBe(before + 1);
+      expect((await store.searchMessages('normal write')).length).toBe(1);
+    });
+  }
+
+  it('imports the Rust store\'s own file (schema v4, page size 4096), as Node does', async () => {
+    const bytes = new Uint8Array(rustSeed);
+    expect(new DataView(bytes.buffer).getUint16(16)).toBe(4096);
+    const store = edgeStore(env.STORES, named('rust'));
+    const result = await store.importDatabase(bytes);
+    expect(result).toEqual({ fromVersion: 4, schemaVersion: LATEST_SCHEMA_VERSION, threads: 4, messages: 16, ignored: [], dropped: { messages: 1, checkpoints: 1 } });
+    expect((await store.listThreads({ includeArchived: true })).map((t) => t.id).sort()).toEqual(['thread-alpha', 'thread-beta', 'thread-delta', 'thread-gamma']);
+    expect(await store.appendMessage('thread-alpha', 'user', 'after the Rust file')).toBeGreaterThan(19);
+    expect(await store.integrityCheck()).toEqual({ ok: true, problems: [] });
   });
 });

@@ -80,11 +80,13 @@ function canonical(value: unknown): unknown {
 
 /**
  * Every row of every table (FTS shadow tables excluded: their layout depends on how the index was
- * built, not on what it holds; sqlite_sequence included), each row as sorted-key JSON, rows sorted, plus
+ * built, not on what it holds; the request log excluded: an import never carries it; sqlite_sequence
+ * included), each row as sorted-key JSON, rows sorted, plus
  * the schema objects' SQL. Two databases with the same records give the same dump.
  */
 export async function canonicalDump(query: Query): Promise<Record<string, string[]>> {
-  const objects = (await query("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY type, name")).map((r) => ({
+  // The platform's own tables (a Durable Object's `_cf_…`, miniflare's `__miniflare_…`) are not the store's.
+  const objects = (await query("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE '\\_\\_miniflare\\_%' ESCAPE '\\' ORDER BY type, name")).map((r) => ({
     type: String(r['type']),
     name: String(r['name']),
     sql: r['sql'] === null ? null : String(r['sql']),
@@ -94,6 +96,8 @@ export async function canonicalDump(query: Query): Promise<Record<string, string
   const out: Record<string, string[]> = { '(schema)': objects.filter((o) => !isShadow(o.name) && o.sql !== null).map((o) => `${o.type} ${o.name}: ${o.sql}`) };
   for (const o of objects) {
     if (o.type !== 'table' || isShadow(o.name) || virtual.includes(o.name)) continue;
+    // The request log is the store's own record of its callers' writes, not data a copy carries.
+    if (o.name === 'applied_requests') continue;
     const rows = await query(`SELECT * FROM "${o.name.replaceAll('"', '""')}"`);
     out[o.name] = rows
       .map((row) => JSON.stringify(Object.fromEntries(Object.keys(row).sort().map((k) => [k, canonical(row[k])]))))

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION, createMemoryStore } from '../../src/core.js';
 import { loadEngine } from '../../src/driver/engine.js';
 import { oo1Driver, type Oo1Database, type Oo1Engine } from '../../src/driver/oo1.js';
-import { copyDatabase, imageOf, replaceDatabase } from '../../src/driver/copy.js';
+import { copyDatabase, imageOf } from '../../src/driver/copy.js';
 import type { SqlDriver } from '../../src/driver/port.js';
 import { FULL_STORE_THREADS, SEARCH_WORD, canonicalDump, fillEveryTable } from '../support/full-store.js';
 
@@ -87,23 +87,5 @@ describe('copyDatabase into a fresh sqlite-wasm database', () => {
         .all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'message_fts%'")
         .reduce((sum, r) => sum + Number(driver.all(`SELECT count(*) AS n FROM "${String(r['name'])}"`)[0]?.['n']), 0),
     );
-  });
-});
-
-describe('replaceDatabase', () => {
-  it('replaces a populated database with another one content, old rows and schema gone', async () => {
-    const { driver } = await source();
-    const other = await createMemoryStore();
-    other.upsertThread({ id: 'other', preview: '', ephemeral: false, modelProvider: 'x', createdAt: 1, updatedAt: 1, status: 'idle', cwd: '/', cliVersion: '1', source: 'api' });
-    other.appendMessage('other', 'user', 'to be replaced');
-    const target = (await emptyDriver()).openImage(other.exportDatabase());
-    target.exec('CREATE TABLE leftover (x); CREATE VIEW leftover_view AS SELECT 1;');
-    target.exec('PRAGMA foreign_keys = ON; BEGIN');
-    replaceDatabase(target, driver);
-    target.exec('COMMIT');
-    expect(await dumpOf(target)).toEqual(await dumpOf(driver));
-    expect(target.all('PRAGMA foreign_key_check')).toEqual([]);
-    expect(target.all("SELECT count(*) AS n FROM message_fts WHERE message_fts MATCH 'to be replaced'")[0]?.['n']).toBe(0);
-    expect(target.all(`SELECT count(*) AS n FROM message_fts WHERE message_fts MATCH '${SEARCH_WORD}'`)[0]?.['n']).toBe(1);
   });
 });

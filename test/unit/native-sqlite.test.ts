@@ -319,7 +319,7 @@ describe('a database native SQLite built from the seed\'s DDL', () => {
     const store = await createMemoryStore();
     store.upsertThread(thread('replaced'));
     const result = store.importDatabase(bytes);
-    expect(result).toEqual({ fromVersion: 4, schemaVersion: LATEST_SCHEMA_VERSION, threads: v3Rows.threads.length, messages: v3Rows.messages.length });
+    expect(result).toEqual({ fromVersion: 4, schemaVersion: LATEST_SCHEMA_VERSION, threads: v3Rows.threads.length, messages: v3Rows.messages.length, ignored: [], dropped: {} });
     expect(store.getThread('replaced')).toBeNull();
     expect(store.integrityCheck()).toEqual({ ok: true, problems: [] });
 

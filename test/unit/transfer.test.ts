@@ -110,7 +110,11 @@ type Row = Record<string, unknown>;
 async function dumpTables(bytes: Uint8Array): Promise<Record<string, string[]>> {
   const db = await openImage(bytes);
   try {
-    const tables = (db.selectObjects("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") as Row[]).map((r) => String(r['name']));
+    // The search index's shadow tables are left out: an import rebuilds the index through the store's
+    // own triggers, so its segments are laid out anew (searchMessages is compared instead).
+    const tables = (db.selectObjects("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'message\\_fts\\_%' ESCAPE '\\' ORDER BY name") as Row[]).map((r) =>
+      String(r['name']),
+    );
     const out: Record<string, string[]> = {};
     for (const name of tables) {
       out[name] = (db.selectObjects(`SELECT * FROM "${name.replaceAll('"', '""')}"`) as Row[]).map((row) => JSON.stringify(row)).sort();
@@ -243,7 +247,7 @@ describe('export then import into another store', () => {
     const source = await populated();
     const target = await otherStore();
     const result = target.importDatabase(source.exportDatabase());
-    expect(result).toEqual({ fromVersion: LATEST_SCHEMA_VERSION, schemaVersion: LATEST_SCHEMA_VERSION, threads: 4, messages: 7 });
+    expect(result).toEqual({ fromVersion: LATEST_SCHEMA_VERSION, schemaVersion: LATEST_SCHEMA_VERSION, threads: 4, messages: 7, ignored: [], dropped: {} });
     source.close();
     target.close();
   });
@@ -465,7 +469,7 @@ describe.each(OLDER)('importing a $name file', (f) => {
   it('migrates it to the latest version and says where it came from', async () => {
     const target = await otherStore();
     const result = target.importDatabase(await f.build());
-    expect(result).toEqual({ fromVersion: f.version, schemaVersion: LATEST_SCHEMA_VERSION, threads: f.rows.threads.length, messages: f.rows.messages.length });
+    expect(result).toEqual({ fromVersion: f.version, schemaVersion: LATEST_SCHEMA_VERSION, threads: f.rows.threads.length, messages: f.rows.messages.length, ignored: [], dropped: {} });
     const db = await openImage(target.exportDatabase());
     expect(Number(db.selectValue('PRAGMA user_version'))).toBe(LATEST_SCHEMA_VERSION);
     db.close();

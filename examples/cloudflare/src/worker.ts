@@ -17,6 +17,6 @@ function authorize(request: Request, env: Env): string | null {
 
 export default {
   // POST /stores/user:demo/call { "method": "createThread", "args": [{}] }, GET …/export, PUT …/import,
-  // GET …/sync (the sync WebSocket; the token may come as ?access_token=)
+  // GET …/sync (the sync WebSocket; the token may come as ?access_token=, or use POST …/ticket)
   fetch: (request: Request, env: Env) => handleStoreRequest(request, env, { authorize }),
 };

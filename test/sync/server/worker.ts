@@ -45,6 +45,11 @@ export default {
       if (allowed !== store) return Response.json({ error: { code: 'FORBIDDEN' } }, { status: 403 });
       return Response.json(await env.STORES.get(env.STORES.idFromName(store)).dump());
     }
+    // This server never takes a token in a socket's URL: the browser client opens sync sockets with a
+    // one-use ticket (POST …/ticket), and every scenario that syncs proves it by getting through.
+    if (url.searchParams.has('access_token') && request.headers.get('upgrade')?.toLowerCase() === 'websocket') {
+      return Response.json({ error: { code: 'INVALID_ARGUMENT', message: 'this server takes no token in a URL: use a ticket' } }, { status: 400 });
+    }
     // The test pages and the demo are served from another origin (vite, localhost:<port>) than this
     // server (127.0.0.1:<port>): the client's probe (`GET <url>/sync` with an Authorization header) is a
     // cross-origin request with a preflight. A test server allows any origin; an app lists its own.
