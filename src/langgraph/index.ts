@@ -31,8 +31,12 @@ const utf8 = new TextDecoder();
 /** What LangGraph's JSON+ serializer writes, without throwing, for a value it cannot carry. */
 const UNSERIALIZABLE = '[unable to serialize, circular reference is too complex to analyze]';
 
-/** How many checkpoints list() reads per call to the store: the first item comes after one page, not the whole history. */
-const LIST_PAGE = 20;
+/**
+ * How many checkpoints list() reads per call to the store: the first page is small, so the first
+ * item comes after a few checkpoints are read, not the whole history; each page after it is twice
+ * as large, up to the last size, so a whole history takes few calls.
+ */
+const LIST_PAGES = { first: 5, last: 80 };
 
 /** The serializer tag of a channel that has no value at a version (it was cleared), as LangGraph's Postgres saver writes it. */
 const EMPTY = 'empty';
@@ -297,8 +301,10 @@ export class StateStoreSaver extends BaseCheckpointSaver {
     };
     let remaining = options?.limit ?? Number.POSITIVE_INFINITY;
     let after: GraphCheckpointRecord | undefined;
+    let size = LIST_PAGES.first;
     while (remaining > 0) {
-      const limit = Math.min(LIST_PAGE, remaining);
+      const limit = Math.min(size, remaining);
+      size = Math.min(size * 2, LIST_PAGES.last);
       const page = await this.store.listGraphCheckpoints({
         ...criteria,
         limit,
