@@ -39,7 +39,8 @@ export function topicsOf(change: StoreChange, selectedThreadId: string | null): 
       // The storage panel shows info(), which carries who leads and the sync status.
       return ['storage'];
     case 'graphCheckpoint':
-      // LangGraph's checkpoints have no panel here.
+    case 'graphStore':
+      // LangGraph's checkpoints and long-term memory have no panel here.
       return [];
   }
 }

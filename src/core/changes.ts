@@ -5,11 +5,12 @@ import type { SyncState } from './types.js';
 
 /**
  * What kind of record a change touched; `graphCheckpoint` is a LangGraph checkpoint or its writes;
+ * `graphStore` an item of LangGraph's long-term memory;
  * `database` means anything may have changed (an import, a prune). `leader` is no data change: another tab's worker (or this one's) now leads the store, so
  * `info().leader` may have changed. `sync` is no data change either: the sync status changed (state,
  * pending count or last error), and the notice carries it in `sync`.
  */
-export type ChangeKind = 'thread' | 'message' | 'checkpoint' | 'job' | 'goal' | 'tools' | 'sessionIndex' | 'graphCheckpoint' | 'database' | 'leader' | 'sync';
+export type ChangeKind = 'thread' | 'message' | 'checkpoint' | 'job' | 'goal' | 'tools' | 'sessionIndex' | 'graphCheckpoint' | 'graphStore' | 'database' | 'leader' | 'sync';
 
 /** One committed change, delivered to every tab's subscribers. */
 export interface StoreChange {

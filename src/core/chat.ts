@@ -1,6 +1,7 @@
 import type { SqlDriver } from '../driver/port.js';
 import { StoreError } from './errors.js';
-import { addAsLeaf, currentLeaf, threadOfMessage, validateMessage, walkBranch } from './messages.js';
+import { addAsLeaf, currentLeaf, getMessageRow, threadOfMessage, validateMessage, walkBranch } from './messages.js';
+import { statusOf } from './streaming.js';
 import { num, numOrNull } from './rows.js';
 import type { SessionIndex } from './session-index.js';
 import { getThreadRow, requireThread, saveThread, touchThread, upsertThreadRow, validateThread } from './threads.js';
@@ -103,6 +104,36 @@ export function addChatMessage(db: SqlDriver, index: SessionIndex, threadId: str
   const id = addAsLeaf(db, index, { threadId, role, content, itemJson, createdAt: now, parentEntryId });
   touchThread(db, threadId, now);
   return { id, threadId, role, content, item: v.parseStoredJson(itemJson), createdAt: now, parentEntryId };
+}
+
+/** updateMessage's patch, validated as addMessage validates content and item; an unknown field is refused. */
+export function validateMessagePatch(input: unknown): { content?: string; itemJson?: string | null } {
+  const patch = v.record(input, 'patch');
+  for (const key of Object.keys(patch)) {
+    if (key !== 'content' && key !== 'item') {
+      throw new StoreError('INVALID_ARGUMENT', `patch.${key} is not a field that can be changed (content, item)`, { details: { field: `patch.${key}` } });
+    }
+  }
+  return {
+    ...(patch['content'] !== undefined ? { content: v.text(patch['content'], 'patch.content') } : {}),
+    ...('item' in patch && patch['item'] !== undefined ? { itemJson: v.optionalJson(patch['item'], 'patch.item') } : {}),
+  };
+}
+
+/**
+ * Changes a message's content and/or item in place (no fork: its id, parent, role and place in the
+ * tree stay) and moves its thread's updatedAt to `now`. NOT_FOUND for a missing message; CONFLICT
+ * while it is streaming, because its writer's next delta would land on top of the new text.
+ */
+export function updateChatMessage(db: SqlDriver, messageId: number, patch: ReturnType<typeof validateMessagePatch>, now: number): MessageRecord {
+  const { status, threadId } = statusOf(db, messageId);
+  if (status === 'streaming') {
+    throw new StoreError('CONFLICT', `message ${messageId} is still streaming; finish it before updating it`, { details: { messageId, status } });
+  }
+  if (patch.content !== undefined) db.run('UPDATE messages SET content = ?2 WHERE id = ?1 AND content IS NOT ?2', [messageId, patch.content]);
+  if (patch.itemJson !== undefined) db.run('UPDATE messages SET item_json = ?2 WHERE id = ?1 AND item_json IS NOT ?2', [messageId, patch.itemJson]);
+  touchThread(db, threadId, now);
+  return getMessageRow(db, messageId)!;
 }
 
 /**

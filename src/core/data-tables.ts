@@ -20,6 +20,9 @@ export const DATA_TABLES = [
   'teacher_candidates',
   'graph_checkpoints',
   'graph_checkpoint_writes',
+  'graph_channel_values',
+  'graph_checkpoint_versions',
+  'graph_store_items',
 ] as const;
 
 /** A table whose rows an import copies. */

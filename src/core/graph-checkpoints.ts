@@ -1,4 +1,5 @@
 import type { SqlDriver, SqlRow, SqlValue } from '../driver/port.js';
+import { channelValuesOf, deleteChannelRows, putChannelRows, validateChannelValues, validateChannelVersions, type GraphChannelValue } from './graph-channels.js';
 import type { Migration } from './migrate.js';
 import { num, str, strOrNull } from './rows.js';
 import type { JsonValue } from './types.js';
@@ -62,6 +63,14 @@ export interface GraphCheckpointInput {
   checkpoint: Uint8Array;
   /** A JSON object; listings filter on its top-level keys. */
   metadata: { [key: string]: JsonValue };
+  /**
+   * The version of each channel whose value this checkpoint holds outside its bytes (channel →
+   * version text). Given, the checkpoint's values are read from the stored channel values these
+   * name; absent, the checkpoint holds its values itself (stored whole).
+   */
+  channelVersions?: { [channel: string]: string };
+  /** The values of the channels whose version is new at this checkpoint; a version already stored is not written again. */
+  channelValues?: GraphChannelValue[];
 }
 
 /** One pending write of a task, as stored. */
@@ -94,6 +103,8 @@ export interface GraphCheckpointRecord {
   createdAt: number;
   /** Its pending writes, in the order LangGraph replays them: task path, task id, idx. */
   writes: GraphWriteRecord[];
+  /** The stored channel values its channelVersions name, by channel; [] for a checkpoint stored whole. */
+  channelValues: GraphChannelValue[];
 }
 
 /** Which checkpoint getGraphCheckpoint reads: by id, or without one the thread's latest in the namespace. */
@@ -124,6 +135,11 @@ export interface GraphCheckpointListOptions {
   before?: string;
   /** At most this many; all when absent. */
   limit?: number;
+  /**
+   * Only checkpoints after this one in the listing's order (newest first; ties by thread, then
+   * namespace): pass the last record of a page to get the next page.
+   */
+  after?: { threadId: string; namespace: string; checkpointId: string };
   /** Top-level metadata keys and the JSON value each must have. */
   filter?: { [key: string]: JsonValue };
 }
@@ -132,7 +148,11 @@ const COLUMNS = 'thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, 
 const WRITE_COLUMNS = 'task_id, idx, channel, type, value, task_path';
 
 /** A checkpoint ready to store: the record's own fields, its metadata serialized. */
-type ValidCheckpoint = Omit<GraphCheckpointRecord, 'metadata' | 'createdAt' | 'writes'> & { metadataJson: string };
+type ValidCheckpoint = Omit<GraphCheckpointRecord, 'metadata' | 'createdAt' | 'writes' | 'channelValues'> & {
+  metadataJson: string;
+  channelVersions: Record<string, string> | null;
+  channelValues: GraphChannelValue[];
+};
 
 const optionalNamespace = (value: unknown, field: string): string => (value === undefined ? '' : v.text(value, field));
 
@@ -154,6 +174,8 @@ export function validateGraphCheckpoint(input: GraphCheckpointInput): ValidCheck
     type: v.nonEmpty(c['type'], 'checkpoint.type'),
     checkpoint: v.bytes(c['checkpoint'], 'checkpoint.checkpoint'),
     metadataJson: jsonObject(c['metadata'], 'checkpoint.metadata'),
+    channelVersions: c['channelVersions'] === undefined ? null : validateChannelVersions(c['channelVersions'], 'checkpoint.channelVersions'),
+    channelValues: c['channelValues'] === undefined ? [] : validateChannelValues(c['channelValues'], 'checkpoint.channelValues'),
   };
 }
 
@@ -223,6 +245,16 @@ export function validateGraphList(options: GraphCheckpointListOptions | undefine
   if (o['namespace'] !== undefined) query.where.push(`checkpoint_ns = ${bind(v.text(o['namespace'], 'options.namespace'))}`);
   if (o['checkpointId'] !== undefined) query.where.push(`checkpoint_id = ${bind(v.nonEmpty(o['checkpointId'], 'options.checkpointId'))}`);
   if (o['before'] !== undefined) query.where.push(`checkpoint_id < ${bind(v.nonEmpty(o['before'], 'options.before'))}`);
+  if (o['after'] !== undefined) {
+    const a = v.record(o['after'], 'options.after');
+    const [id, thread, ns] = [
+      bind(v.nonEmpty(a['checkpointId'], 'options.after.checkpointId')),
+      bind(v.nonEmpty(a['threadId'], 'options.after.threadId')),
+      bind(v.text(a['namespace'], 'options.after.namespace')),
+    ];
+    // The first term is a range an index can seek to; the second breaks ties on the id.
+    query.where.push(`checkpoint_id <= ${id} AND (checkpoint_id < ${id} OR thread_id > ${thread} OR (thread_id = ${thread} AND checkpoint_ns > ${ns}))`);
+  }
   if (o['filter'] !== undefined) {
     jsonObject(o['filter'], 'options.filter');
     for (const [key, value] of Object.entries(o['filter'] as Record<string, JsonValue>)) {
@@ -273,6 +305,7 @@ function toRecord(db: SqlDriver, row: SqlRow): GraphCheckpointRecord {
     metadata: (v.parseStoredJson(row['metadata']) ?? {}) as { [key: string]: JsonValue },
     createdAt: num(row['created_at']),
     writes: writesOf(db, threadId, namespace, checkpointId),
+    channelValues: channelValuesOf(db, threadId, namespace, checkpointId),
   };
 }
 
@@ -288,6 +321,7 @@ export function putGraphCheckpointRow(db: SqlDriver, c: ValidCheckpoint, now: nu
     c.metadataJson,
     now,
   ]);
+  putChannelRows(db, c, c.channelVersions, c.channelValues);
 }
 
 /** One checkpoint by id, or the latest (the greatest id) when `checkpointId` is null. */
@@ -299,13 +333,24 @@ export function getGraphCheckpointRow(db: SqlDriver, threadId: string, namespace
   return row ? toRecord(db, row) : null;
 }
 
-/** Checkpoints that meet every criterion, newest (greatest id) first. */
+/**
+ * Checkpoints that meet every criterion, newest (greatest id) first. The page's keys are picked
+ * first and only their rows read: a sort never carries the checkpoints' bytes, so a page of a long
+ * history costs the page, not the history.
+ */
 export function listGraphCheckpointRows(db: SqlDriver, query: ListQuery): GraphCheckpointRecord[] {
   const where = query.where.length > 0 ? ` WHERE ${query.where.join(' AND ')}` : '';
   const limit = `?${query.params.length + 1}`;
-  return db
-    .all(`SELECT ${COLUMNS} FROM graph_checkpoints${where} ORDER BY checkpoint_id DESC, thread_id, checkpoint_ns LIMIT ${limit}`, [...query.params, query.limit])
-    .map((row) => toRecord(db, row));
+  const keys = db.all(
+    `SELECT thread_id, checkpoint_ns, checkpoint_id FROM graph_checkpoints${where} ORDER BY checkpoint_id DESC, thread_id, checkpoint_ns LIMIT ${limit}`,
+    [...query.params, query.limit],
+  );
+  return keys.map((key) => {
+    const row = db.all(`SELECT ${COLUMNS} FROM graph_checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3`, [
+      key['thread_id'] ?? null, key['checkpoint_ns'] ?? null, key['checkpoint_id'] ?? null,
+    ])[0]!;
+    return toRecord(db, row);
+  });
 }
 
 /**
@@ -324,6 +369,7 @@ export function putGraphWriteRows(db: SqlDriver, t: Required<GraphWritesTarget>,
 
 /** Deletes a thread's checkpoints and writes in every namespace. */
 export function deleteGraphThreadRows(db: SqlDriver, threadId: string): void {
+  deleteChannelRows(db, threadId);
   db.run('DELETE FROM graph_checkpoint_writes WHERE thread_id = ?1', [threadId]);
   db.run('DELETE FROM graph_checkpoints WHERE thread_id = ?1', [threadId]);
 }

@@ -3,6 +3,8 @@ import {
   validateGraphKey, validateGraphList, validateGraphWrites,
   type GraphCheckpointInput, type GraphCheckpointKey, type GraphCheckpointListOptions, type GraphCheckpointRecord, type GraphWrite, type GraphWritesTarget,
 } from './graph-checkpoints.js';
+import { pruneGraphRows, validatePruneGraph, type PruneGraphOptions, type PruneGraphResult } from './graph-channels.js';
+import { runGraphStoreBatch, validateGraphStoreBatch, type GraphStoreOperation, type GraphStoreResult } from './graph-memory.js';
 import { SeedStore } from './seed-store.js';
 import * as v from './validate.js';
 
@@ -32,7 +34,8 @@ export abstract class GraphStore extends SeedStore {
 
   /**
    * Checkpoints with their pending writes, newest first, that meet every criterion given: thread,
-   * namespace, id, `before` an id, metadata `filter` (top-level keys, equal as JSON), at most `limit`.
+   * namespace, id, `before` an id, `after` a listed checkpoint (the next page), metadata `filter`
+   * (top-level keys, equal as JSON), at most `limit`.
    */
   listGraphCheckpoints(options?: GraphCheckpointListOptions): GraphCheckpointRecord[] {
     return this.op('listGraphCheckpoints', () => listGraphCheckpointRows(this.db, validateGraphList(options)));
@@ -44,6 +47,34 @@ export abstract class GraphStore extends SeedStore {
    */
   putGraphWrites(target: GraphWritesTarget, writes: GraphWrite[]): void {
     this.write('putGraphWrites', () => validateGraphWrites(target, writes), (w) => putGraphWriteRows(this.db, w.target, w.writes));
+  }
+
+  /**
+   * Keeps a long-running graph's file bounded: deletes a thread's checkpoints older than its
+   * `keepLatest` newest (per namespace, or in `namespace` only), with their pending writes, and the
+   * channel values no kept checkpoint names. The oldest kept checkpoint's parentConfig then names a
+   * checkpoint that is gone, as after any pruning. INVALID_ARGUMENT for a bad option.
+   *
+   * @example
+   * store.pruneGraphCheckpoints({ threadId: 'agent-1', keepLatest: 50 }); // { deletedCheckpoints, deletedValues }
+   */
+  pruneGraphCheckpoints(options: PruneGraphOptions): PruneGraphResult {
+    return this.write('pruneGraphCheckpoints', () => validatePruneGraph(options), (o) => pruneGraphRows(this.db, o));
+  }
+
+  /**
+   * LangGraph's long-term memory (the `BaseStore` that `agent-state-store/langgraph`'s
+   * StateStoreMemory adapts): runs a batch of get, put (a null value deletes), search (every item
+   * under a namespace prefix) and namespaces operations in one transaction, reads first on the state
+   * before the batch, then the puts, as LangGraph's InMemoryStore does. Returns one result per
+   * operation. INVALID_ARGUMENT for a bad operation (a label with "."), and nothing is written.
+   *
+   * @example
+   * store.graphStoreBatch([{ op: 'put', namespace: ['user-1', 'memories'], key: 'diet', value: { text: 'vegetarian' } }]);
+   * const [item] = store.graphStoreBatch([{ op: 'get', namespace: ['user-1', 'memories'], key: 'diet' }]);
+   */
+  graphStoreBatch(operations: GraphStoreOperation[]): GraphStoreResult[] {
+    return this.write('graphStoreBatch', () => [validateGraphStoreBatch(operations), this.now()] as const, ([ops, now]) => runGraphStoreBatch(this.db, ops, now));
   }
 
   /** Deletes a thread's graph checkpoints and writes, in every namespace (not the store thread). A missing one is a no-op. */

@@ -13,3 +13,5 @@ export type { IgnoredObject, ImportOptions, ImportProgress, ImportResult } from 
 export type {
   GraphCheckpointInput, GraphCheckpointKey, GraphCheckpointListOptions, GraphCheckpointRecord, GraphWrite, GraphWriteRecord, GraphWritesTarget,
 } from './graph-checkpoints.js';
+export type { GraphChannelValue, PruneGraphOptions, PruneGraphResult } from './graph-channels.js';
+export type { GraphStoreItem, GraphStoreOperation, GraphStoreResult } from './graph-memory.js';

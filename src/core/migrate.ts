@@ -1,6 +1,8 @@
 import type { SqlDriver } from '../driver/port.js';
 import { StoreError } from './errors.js';
 import { additiveMigrations, branchWalkMigration } from './additive-migrations.js';
+import { graphChannelsMigration } from './graph-channels.js';
+import { graphMemoryMigration } from './graph-memory.js';
 import { graphCheckpointsMigration } from './graph-checkpoints.js';
 import { requestLogMigration } from './request-log.js';
 import { seedMigrations } from './seed-migrations.js';
@@ -17,7 +19,8 @@ export interface Migration {
  * Every migration this code knows, in order. 1–4 are the Rust store's; ours start at 5 and are
  * additive only (new tables, indexes, triggers), so the seed's own SQL keeps working on our files.
  */
-export const migrations: readonly Migration[] = [...seedMigrations, ...additiveMigrations, requestLogMigration, graphCheckpointsMigration, branchWalkMigration, messageIdBlockMigration];
+export const migrations: readonly Migration[] = [...seedMigrations, ...additiveMigrations, requestLogMigration, graphCheckpointsMigration, branchWalkMigration, messageIdBlockMigration,
+  graphChannelsMigration, graphMemoryMigration];
 
 /** The user_version this code writes. */
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

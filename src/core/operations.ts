@@ -64,6 +64,7 @@ export const OPERATIONS = {
   createThread: { mode: 'write', change: { kind: 'thread', target: (_, thread) => at(thread.id, thread.id) } },
   updateThread: { mode: 'write', change: { kind: 'thread', target: ([id]) => at(id, id) } },
   addMessage: { mode: 'write', change: { kind: 'message', target: ([threadId], message) => at(threadId, message.id) } },
+  updateMessage: { mode: 'write', change: { kind: 'message', target: (_, message) => at(message.threadId, message.id) } },
   getBranch: { mode: 'read' },
   // Listeners cannot cross the wire: every host implements these where the caller is.
   subscribe: { mode: 'local' },
@@ -121,6 +122,9 @@ export const OPERATIONS = {
   getGraphCheckpoint: { mode: 'read' },
   listGraphCheckpoints: { mode: 'read' },
   putGraphWrites: { mode: 'write', change: { kind: 'graphCheckpoint', target: ([t]) => at(t.threadId, t.checkpointId) } },
+  // A LangGraph store batch may only read; then it announces nothing.
+  graphStoreBatch: { mode: 'write', change: { kind: 'graphStore', target: ([ops]) => (ops.some((o) => o.op === 'put') ? at(null, null) : null) } },
+  pruneGraphCheckpoints: { mode: 'write', change: { kind: 'graphCheckpoint', target: ([o]) => at(o.threadId, null) } },
   deleteGraphThread: { mode: 'write', change: { kind: 'graphCheckpoint', target: ([threadId]) => at(threadId, null) } },
 
   // jobs

@@ -1,6 +1,7 @@
 import { describeChange, type StoreChange } from './changes.js';
 import {
-  addChatMessage, branchWithSiblings, createThreadRow, resolveParent, updateThreadRow, validateChatMessage, validateNewThread, validateParentId,
+  addChatMessage, branchWithSiblings, createThreadRow, resolveParent, updateChatMessage, updateThreadRow, validateChatMessage, validateMessagePatch, validateNewThread,
+  validateParentId,
 } from './chat.js';
 import { StoreError, toStoreError } from './errors.js';
 import { watchBranch, watchThreads, type LiveHost } from './live.js';
@@ -15,7 +16,7 @@ import type { SqlDriver } from '../driver/port.js';
 import { FINAL_STATUSES, appendDelta, beginStream, finishStream, markInterrupted, statusOf, streamingIds } from './streaming.js';
 import { checkIntegrity, databaseFacts, importImage, type ImportOptions, type ImportResult } from './transfer.js';
 import type {
-  BranchMessage, BranchOptions, CreateThreadInput, NewChatMessage, ThreadListFilters, ThreadMetadata, ThreadPatch, Unsubscribe, WatchOptions,
+  BranchMessage, BranchOptions, CreateThreadInput, MessagePatch, NewChatMessage, ThreadListFilters, ThreadMetadata, ThreadPatch, Unsubscribe, WatchOptions,
   FinishMessageOptions, MessagePage, MessagePageOptions, MessageRecord, MessageStatus, PruneOptions, PruneResult, SearchHit, SearchOptions,
   StoreInfo, ThreadPage, ThreadPageOptions, VacuumOptions, VacuumResult,
 } from './types.js';
@@ -139,6 +140,25 @@ export class StateStore extends GraphStore {
       'addMessage',
       () => [v.nonEmpty(threadId, 'threadId'), validateChatMessage(message), this.now()] as const,
       ([tid, m, now]) => addChatMessage(this.db, this.index, tid, m, now),
+    );
+  }
+
+  /**
+   * Changes a message in place, without a fork: its `content`, its `item`, or both (validated as
+   * addMessage validates them; `item: null` clears it). The message keeps its id, parent and place;
+   * its thread's updatedAt moves to now; live queries and subscribers hear of it. Returns the message.
+   * NOT_FOUND for a missing message, CONFLICT while it is streaming (another writer's deltas are
+   * still coming), INVALID_ARGUMENT for a bad or unknown field; nothing changes then.
+   *
+   * @example
+   * const answer = store.addMessage(threadId, { role: 'assistant', content: '', item: { toolCalls: [call] } });
+   * store.updateMessage(answer.id, { item: { toolCalls: [{ ...call, output: 21 }] } }); // the tool's result arrived
+   */
+  updateMessage(messageId: number, patch: MessagePatch): MessageRecord {
+    return this.write(
+      'updateMessage',
+      () => [v.messageId(messageId, 'messageId'), validateMessagePatch(patch), this.now()] as const,
+      ([id, p, now]) => updateChatMessage(this.db, id, p, now),
     );
   }
 

@@ -330,6 +330,16 @@ export interface NewChatMessage {
   parentId?: number | null;
 }
 
+/**
+ * What updateMessage changes in a message, in place: its text, its item, or both. An absent field
+ * is kept; `item: null` clears the item.
+ */
+export interface MessagePatch {
+  content?: string;
+  /** Any JSON, as addMessage takes it; null clears it. */
+  item?: unknown;
+}
+
 /** Where a message stands among its parent's children (for roots: among the thread's roots), in id order. */
 export interface SiblingPosition {
   /** 0-based: a UI shows `index + 1` of `count`. */

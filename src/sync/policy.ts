@@ -22,6 +22,9 @@ export const ROW_TABLES = [
   'teacher_candidates',
   'graph_checkpoints',
   'graph_checkpoint_writes',
+  'graph_channel_values',
+  'graph_checkpoint_versions',
+  'graph_store_items',
 ] as const;
 
 /** A synced table of rows. */
@@ -112,6 +115,11 @@ export const POLICY: { readonly [T in RowTable]: TablePolicy } = {
   // LangGraph's threads need not be store threads; deleting a store thread deletes its graph rows.
   graph_checkpoints: plain('graphCheckpoint', ['thread_id', 'checkpoint_ns', 'checkpoint_id'], [parent('threads', 'thread_id', 'id', false)]),
   graph_checkpoint_writes: plain('graphCheckpoint', ['thread_id', 'checkpoint_ns', 'checkpoint_id', 'task_id', 'idx'], [parent('threads', 'thread_id', 'id', false)]),
+  // A channel's value at one version, and the versions each checkpoint names: a thread's, like its checkpoints.
+  graph_channel_values: plain('graphCheckpoint', ['thread_id', 'checkpoint_ns', 'channel', 'version'], [parent('threads', 'thread_id', 'id', false)]),
+  graph_checkpoint_versions: plain('graphCheckpoint', ['thread_id', 'checkpoint_ns', 'checkpoint_id'], [parent('threads', 'thread_id', 'id', false)]),
+  // LangGraph's long-term memory: items of no thread.
+  graph_store_items: plain('graphStore', ['namespace', 'key'], [], { max: ['updated_at'] }),
 };
 
 /** The session index's entries, synced as rows of this name (key: thread id; whole entries, last writer wins). */

@@ -194,6 +194,10 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
         return [tid, { role: pick(['user', 'assistant', 'tool', 'system']), content: text(), ...(chance(0.3) ? { item: json() } : {}), ...parentId }];
       },
     },
+    updateMessage: {
+      weight: 3,
+      args: () => [messageId(), pick<Record<string, unknown>>([{ content: text() }, { item: json() }, { content: text(), item: json() }, { item: null }, {}, { role: 'user' }])],
+    },
     getBranch: { weight: 2, args: () => [threadId(), ...(chance(0.5) ? [{ limit: limit() }] : [])] },
     watchBranch: { weight: 0.5, args: () => [threadId(), () => {}, ...(chance(0.5) ? [{ limit: limit(), onError: () => {} }] : [])] },
     watchThreads: { weight: 0.5, args: () => [chance(0.5) ? undefined : { limit: limit(), includeArchived: chance(0.5) }, () => {}] },
@@ -236,6 +240,24 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
     listGraphCheckpoints: { weight: 1, args: () => (chance(0.2) ? [] : [{ threadId: threadId(), limit: limit(), ...(chance(0.5) ? { filter: { source: pick(['input', 'loop']) } } : {}) }]) },
     putGraphWrites: { weight: 2, args: () => [{ threadId: threadId(), checkpointId: checkpointId(), taskId: `task-${int(5)}` }, graphWrites()] },
     deleteGraphThread: { weight: 0.5, args: () => [threadId()] },
+    pruneGraphCheckpoints: { weight: 0.5, args: () => [{ threadId: threadId(), keepLatest: limit(), ...(chance(0.3) ? { namespace: pick(['', 'sub']) } : {}) }] },
+    graphStoreBatch: {
+      weight: 2,
+      args: () => {
+        const namespace = () => pick<unknown>([['users', 'u1'], ['users', 'u2', 'prefs'], ['memories'], [], ['a.b'], [wellFormed()]]);
+        return [
+          Array.from({ length: 1 + int(4) }, () =>
+            pick<unknown>([
+              { op: 'put', namespace: namespace(), key: pick(['k1', 'k2', wellFormed()]), value: chance(0.2) ? null : json() },
+              { op: 'get', namespace: namespace(), key: pick(['k1', 'k2']) },
+              { op: 'search', prefix: namespace() },
+              { op: 'namespaces' },
+              { op: 'drop' },
+            ]),
+          ),
+        ];
+      },
+    },
     upsertJob: { weight: 5, args: () => [job()] },
     getJob: { weight: 1, args: () => [jobId()] },
     listJobs: { weight: 1, args: () => [limit()] },
@@ -367,6 +389,14 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
           const m = value as { id?: unknown; threadId?: unknown; content?: unknown };
           if (typeof m.id === 'number' && typeof m.threadId === 'string') messages.set(m.id, m.threadId);
           if (typeof m.id === 'number' && typeof m.content === 'string' && m.content.length < 65536) written.set(m.id, m.content);
+          break;
+        }
+        case 'updateMessage': {
+          const m = value as { id?: unknown; content?: unknown };
+          if (typeof m.id === 'number') {
+            if (typeof m.content === 'string' && m.content.length < 65536) written.set(m.id, m.content);
+            else written.delete(m.id);
+          }
           break;
         }
         case 'deleteThread':

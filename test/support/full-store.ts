@@ -64,6 +64,19 @@ export async function fillEveryTable(given: object): Promise<void> {
     await call('putGraphCheckpoint', { threadId, checkpointId: 'c1', type: 'bytes', checkpoint: new Uint8Array([0, 255, 7]), metadata: { source: 'loop', step: 1 } });
     await call('putGraphWrites', { threadId, checkpointId: 'c1', taskId: 'task' }, [{ idx: 0, channel: 'messages', type: 'json', value: new Uint8Array([1]) }]);
   }
+  // A checkpoint whose channel values are stored by version (graph_channel_values, graph_checkpoint_versions).
+  await call('putGraphCheckpoint', {
+    threadId: 'alpha',
+    checkpointId: 'c2',
+    parentCheckpointId: 'c1',
+    type: 'json',
+    checkpoint: new Uint8Array([123, 125]),
+    metadata: { source: 'loop', step: 2 },
+    channelVersions: { messages: '"2"' },
+    channelValues: [{ channel: 'messages', version: '"2"', type: 'json', value: new Uint8Array([91, 93]) }],
+  });
+  // LangGraph's long-term memory (graph_store_items).
+  await call('graphStoreBatch', [{ op: 'put', namespace: ['user-1', 'memories'], key: 'diet', value: { text: 'vegetarian' } }]);
 }
 
 /** Runs a query and returns its rows: a SqlDriver's `all`, or any engine's equivalent. */

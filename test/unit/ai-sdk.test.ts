@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readUIMessageStream, validateUIMessages, type UIMessage, type UIMessageChunk } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadChat, saveChat, UI_MESSAGE_FORMAT, type ChatStore } from '../../src/ai-sdk/index.js';
+import { loadChat, saveChat, UI_MESSAGE_FORMAT, type ChatStore, type StreamingChatStore, type VersionsChatStore } from '../../src/ai-sdk/index.js';
 import type { StateStoreClient } from '../../src/client/open.js';
 import { createMemoryStore, StoreError, type MemoryStore } from '../../src/core.js';
 
@@ -17,6 +17,9 @@ type Part = Msg['parts'][number];
 // The browser client fits the store parameter as well as the core does (checked by tsc).
 const _clientFits: (client: StateStoreClient) => ChatStore = (client) => client;
 const _coreFits: (store: MemoryStore) => ChatStore = (store) => store;
+// So do they for streaming and versions.
+const _clientStreams: (client: StateStoreClient) => StreamingChatStore & VersionsChatStore = (client) => client;
+const _coreStreams: (store: MemoryStore) => StreamingChatStore & VersionsChatStore = (store) => store;
 
 const weather = { type: 'tool-getWeather', toolCallId: 'call-1', title: 'Weather', toolMetadata: { cost: 1 } } as const;
 const search = { type: 'dynamic-tool', toolName: 'search_docs', toolCallId: 'call-2' } as const;
@@ -71,8 +74,9 @@ const PARTS: [string, Part][] = [
 
 const META: Meta = { model: 'gpt-x', createdAt: 1_700_000_000_123, usage: { inputTokens: 12, outputTokens: 34 } };
 
+// Every message carries metadata.createdAt, as the AI SDK's docs have a route send it: loadChat then gives it back unchanged.
 function user(id: string, text: string): Msg {
-  return { id, role: 'user', parts: [{ type: 'text', text }] };
+  return { id, role: 'user', parts: [{ type: 'text', text }], metadata: META };
 }
 
 function assistant(id: string, text: string): Msg {
@@ -109,7 +113,7 @@ async function refusal(messages: unknown): Promise<StoreError> {
 
 describe('round trips', () => {
   it.each(PARTS)('a %s part comes back exactly', async (_name, part) => {
-    const message: Msg = { id: 'm-1', role: 'assistant', parts: [part] };
+    const message: Msg = { id: 'm-1', role: 'assistant', parts: [part], metadata: META };
     await saveChat(store, threadId, [message]);
     expect(await loadChat<Msg>(store, threadId)).toStrictEqual([message]);
   });
@@ -121,7 +125,7 @@ describe('round trips', () => {
   });
 
   it.each(['system', 'user', 'assistant'] as const)('the %s role comes back and is the role column', async (role) => {
-    const message: Msg = { id: 'm-1', role, parts: [{ type: 'text', text: 'x' }] };
+    const message: Msg = { id: 'm-1', role, parts: [{ type: 'text', text: 'x' }], metadata: META };
     const { added } = await saveChat(store, threadId, [message]);
     expect(added[0]!.role).toBe(role);
     expect(await loadChat<Msg>(store, threadId)).toStrictEqual([message]);
@@ -129,7 +133,7 @@ describe('round trips', () => {
 
   it('a conversation with every part type comes back exactly, in order', async () => {
     const messages: Msg[] = [
-      { id: 'sys', role: 'system', parts: [{ type: 'text', text: 'Be brief.' }] },
+      { id: 'sys', role: 'system', parts: [{ type: 'text', text: 'Be brief.' }], metadata: META },
       { id: 'u-1', role: 'user', parts: [PARTS.find(([n]) => n.startsWith('file'))![1], { type: 'text', text: 'Weather?' }], metadata: META },
       { id: 'a-1', role: 'assistant', parts: PARTS.map(([, p]) => p), metadata: META },
     ];
@@ -163,9 +167,21 @@ describe('round trips', () => {
     expect(added[0]!.item).toStrictEqual({ format: UI_MESSAGE_FORMAT, message: { id: 'u-1', parts: message.parts, metadata: META } });
   });
 
-  it('loads a message written without the AI SDK as a text message with the id store-<id>', async () => {
+  it('loads a message written without the AI SDK as a text message with the id store-<id>, and its createdAt in metadata', async () => {
     const record = store.addMessage(threadId, { role: 'user', content: 'typed elsewhere' });
-    expect(await loadChat(store, threadId)).toStrictEqual([{ id: `store-${record.id}`, role: 'user', parts: [{ type: 'text', text: 'typed elsewhere' }] }]);
+    expect(await loadChat(store, threadId)).toStrictEqual([
+      { id: `store-${record.id}`, role: 'user', parts: [{ type: 'text', text: 'typed elsewhere' }], metadata: { createdAt: record.createdAt * 1000 } },
+    ]);
+  });
+
+  it('adds metadata.createdAt (milliseconds, from the store) to a message that has none, and keeps the message\'s own', async () => {
+    const { added } = await saveChat(store, threadId, [{ id: 'u-1', role: 'user', parts: [{ type: 'text', text: 'hi' }] }, { ...user('u-2', 'again'), metadata: { ...META, createdAt: 5 } }]);
+    const loaded = await loadChat<Msg>(store, threadId);
+    expect(loaded.map((m) => m.metadata)).toStrictEqual([{ createdAt: added[0]!.createdAt * 1000 }, { ...META, createdAt: 5 }]);
+    // Saving the loaded list back writes nothing.
+    const before = bytes();
+    expect(await saveChat(store, threadId, loaded)).toEqual({ added: [], updated: null, replacedId: null });
+    expect(bytes()).toEqual(before);
   });
 
   it('leaves out tool-role messages, which UIMessage has no role for', async () => {
@@ -184,7 +200,7 @@ describe('saveChat appends only what is new', () => {
     const messages = [user('u-1', 'hi'), assistant('a-1', 'hello')];
     await saveChat(store, threadId, messages);
     const before = bytes();
-    expect(await saveChat(store, threadId, messages)).toEqual({ added: [], replacedId: null });
+    expect(await saveChat(store, threadId, messages)).toEqual({ added: [], updated: null, replacedId: null });
     expect(bytes()).toEqual(before);
   });
 
@@ -202,7 +218,7 @@ describe('saveChat appends only what is new', () => {
   });
 
   it('recognises a message useChat gave metadata: undefined as the one it stored', async () => {
-    const sent = { ...user('u-1', 'hi'), metadata: undefined };
+    const sent = { ...user('u-1', 'hi'), metadata: { ...META, note: undefined } };
     await saveChat(store, threadId, [sent]);
     expect((await saveChat(store, threadId, [sent, assistant('a-1', 'hello')])).added).toHaveLength(1);
   });
@@ -244,7 +260,11 @@ describe('saveChat appends only what is new', () => {
   });
 
   it('works the same with a store whose methods return Promises, as the browser client’s do', async () => {
-    const client: ChatStore = { getBranch: async (...a) => store.getBranch(...a), addMessage: async (...a) => store.addMessage(...a) };
+    const client: ChatStore = {
+      getBranch: async (...a) => store.getBranch(...a),
+      addMessage: async (...a) => store.addMessage(...a),
+      updateMessage: async (...a) => store.updateMessage(...a),
+    };
     await saveChat(client, threadId, [user('u-1', 'hi'), assistant('a-1', 'hello')]);
     await saveChat(client, threadId, [user('u-1', 'hi'), assistant('a-2', 'hey')]);
     expect(await loadChat(client, threadId)).toStrictEqual([user('u-1', 'hi'), assistant('a-2', 'hey')]);
@@ -254,6 +274,7 @@ describe('saveChat appends only what is new', () => {
     let calls = 0;
     const failing: ChatStore = {
       getBranch: (...a) => store.getBranch(...a),
+      updateMessage: (...a) => store.updateMessage(...a),
       addMessage: (...a) => {
         if (++calls === 2) throw new StoreError('QUOTA_EXCEEDED', 'disk full');
         return store.addMessage(...a);
@@ -308,14 +329,28 @@ describe('regenerate and edit become branches', () => {
     expect(await loadChat<Msg>(store, threadId)).toStrictEqual([user('u-1', 'Porto?'), assistant('a-2', 'Also yes')]);
   });
 
-  it('stores an answer useChat changed in place (an approval given) as a new sibling version of it', async () => {
-    const asked: Msg = { id: 'a-1', role: 'assistant', parts: [{ ...weather, state: 'approval-requested', input: { city: 'Lisbon' }, approval }] };
+  it('updates an answer useChat changed in place (an approval given, then its continuation) in place: no sibling, no replacedId', async () => {
+    const asked: Msg = { id: 'a-1', role: 'assistant', parts: [{ ...weather, state: 'approval-requested', input: { city: 'Lisbon' }, approval }], metadata: META };
     const answered: Msg = { ...asked, parts: [{ ...weather, state: 'approval-responded', input: { city: 'Lisbon' }, approval: { ...approval, approved: true } }] };
+    const continued: Msg = { ...answered, parts: [...answered.parts, { type: 'text', text: 'Sunny, 21 °C.' }] };
     const first = await saveChat(store, threadId, [user('u-1', 'weather?'), asked]);
-    await saveChat(store, threadId, [user('u-1', 'weather?'), answered]);
-    const { siblings } = store.getBranch(threadId).at(-1)!;
-    expect([siblings.count, siblings.ids[0]]).toEqual([2, first.added[1]!.id]);
-    expect(await loadChat<Msg>(store, threadId)).toStrictEqual([user('u-1', 'weather?'), answered]);
+    const second = await saveChat(store, threadId, [user('u-1', 'weather?'), answered]);
+    expect([second.added, second.updated?.id, second.replacedId]).toEqual([[], first.added[1]!.id, null]);
+    const third = await saveChat(store, threadId, [user('u-1', 'weather?'), continued, user('u-2', 'thanks')]);
+    expect([third.updated?.content, third.added.map((r) => r.parentEntryId), third.replacedId]).toEqual(['Sunny, 21 °C.', [first.added[1]!.id], null]);
+    expect(store.getBranch(threadId).map((m) => m.siblings.count)).toEqual([1, 1, 1]);
+    expect(store.listThreadMessages(threadId)).toHaveLength(3);
+    expect(store.searchMessages('Sunny', { threadId }).map((h) => h.messageId)).toEqual([first.added[1]!.id]);
+    expect(await loadChat<Msg>(store, threadId)).toStrictEqual([user('u-1', 'weather?'), continued, user('u-2', 'thanks')]);
+  });
+
+  it('stores an edited last user message with no answer yet in place, and one with answers after it as a sibling', async () => {
+    const first = await saveChat(store, threadId, [user('u-1', 'Lisbon?')]);
+    const inPlace = await saveChat(store, threadId, [user('u-1', 'Lisbon in May?')]);
+    expect([inPlace.updated?.id, inPlace.replacedId]).toEqual([first.added[0]!.id, null]);
+    await saveChat(store, threadId, [user('u-1', 'Lisbon in May?'), assistant('a-1', 'Yes')]);
+    const edited = await saveChat(store, threadId, [user('u-1', 'Porto in May?')]);
+    expect([edited.updated, edited.replacedId, edited.added[0]!.parentEntryId]).toEqual([null, first.added[0]!.id, null]);
   });
 
   it('stores an edited later message as a sibling under the same parent, the old branch kept', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { StoreError, createMemoryStore } from '../../src/core.js';
 import type { MemoryStore } from '../../src/core.js';
 import { DATA_TABLES, NOT_COPIED, isSyncOwned } from '../../src/core/data-tables.js';
-import { migrations } from '../../src/core/migrate.js';
+import { LATEST_SCHEMA_VERSION, migrations } from '../../src/core/migrate.js';
 import { buildLegacyV0, exportImage, legacyRows, openImage } from '../fixtures/build-fixtures.js';
 import { fillEveryTable } from '../support/full-store.js';
 import { HOSTILE_CASES, PLANTED_NAMES } from '../support/hostile-files.js';
@@ -111,7 +111,7 @@ describe('a hostile file', () => {
     const target = await filled();
     const result = target.importDatabase(new Uint8Array(RUST_SEED));
     // thread-gone was deleted by the Rust store, which never enables foreign keys: its message and checkpoint stayed.
-    expect(result).toEqual({ fromVersion: 4, schemaVersion: 10, threads: 4, messages: 16, ignored: [], dropped: { messages: 1, checkpoints: 1 } });
+    expect(result).toEqual({ fromVersion: 4, schemaVersion: LATEST_SCHEMA_VERSION, threads: 4, messages: 16, ignored: [], dropped: { messages: 1, checkpoints: 1 } });
     expect(target.listMessages('thread-alpha').length).toBeGreaterThan(2);
     expect(target.layer().db.all('PRAGMA foreign_key_check')).toEqual([]);
     const ids = target.listThreads({ includeArchived: true, limit: 10 }).map((t) => t.id).sort();

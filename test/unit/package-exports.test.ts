@@ -70,7 +70,7 @@ describe('the built package', () => {
       const { loadChat, saveChat } = await import('agent-state-store/ai-sdk');
       const store = await createMemoryStore();
       const thread = store.createThread({});
-      const messages = [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'hi' }] }];
+      const messages = [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'hi' }], metadata: { createdAt: 1 } }];
       await saveChat(store, thread.id, messages);
       let refused = null;
       try { await saveChat(store, thread.id, [{ id: 'u1', role: 'tool', parts: [] }]); } catch (e) { refused = e instanceof StoreError ? e.code : 'not a StoreError'; }
@@ -78,7 +78,7 @@ describe('the built package', () => {
     `;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
     expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({
-      loaded: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'hi' }] }],
+      loaded: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'hi' }], metadata: { createdAt: 1 } }],
       refused: 'INVALID_ARGUMENT',
     });
   });
@@ -126,7 +126,7 @@ describe('the built package', () => {
       const { emptyCheckpoint } = await import('@langchain/langgraph-checkpoint');
       const saver = new StateStoreSaver(await createMemoryStore());
       const checkpoint = { ...emptyCheckpoint(), channel_values: { count: 2 }, channel_versions: { count: 1 } };
-      const config = await saver.put({ configurable: { thread_id: 't' } }, checkpoint, { source: 'loop', step: 0, parents: {} }, {});
+      const config = await saver.put({ configurable: { thread_id: 't' } }, checkpoint, { source: 'loop', step: 0, parents: {} }, { count: 1 });
       await saver.putWrites(config, [['count', 3]], 'task');
       const tuple = await saver.getTuple({ configurable: { thread_id: 't' } });
       console.log(JSON.stringify({ config: tuple.config, values: tuple.checkpoint.channel_values, writes: tuple.pendingWrites, parent: tuple.parentConfig === undefined }));

@@ -374,6 +374,117 @@ group('app layer: beginMessage with a parent', (test) => {
   });
 });
 
+group('app layer: updateMessage', (test) => {
+  test('updateMessage changes content and item in place: same id, parent and place, no sibling, and returns the record', async ({ makeStore }) => {
+    const store = await makeStore();
+    const { user, answer } = await conversation(store);
+    const before = await store.getBranch('t');
+    const updated = await store.updateMessage(answer, { content: 'answer, with the tool result', item: { tool: { state: 'output-available', output: 21 } } });
+    eq(updated, {
+      id: answer, threadId: 't', role: 'assistant', content: 'answer, with the tool result', item: { tool: { state: 'output-available', output: 21 } },
+      createdAt: before[1]!.createdAt, parentEntryId: user,
+    });
+    const after = await store.getBranch('t');
+    eq(after.map((m) => [m.id, m.parentEntryId, m.content, m.siblings.count]), [[user, null, 'question', 1], [answer, user, 'answer, with the tool result', 1]]);
+    eq((await store.listThreadMessages('t')).length, 2, 'no message was added');
+    eq((await store.getThread('t'))?.currentLeafId, answer, 'the leaf stays');
+  });
+
+  test('updateMessage changes only the fields given; item null clears the item', async ({ makeStore }) => {
+    const store = await makeStore();
+    await store.createThread({ id: 't' });
+    const m = await store.addMessage('t', { role: 'assistant', content: 'text', item: { a: 1 } });
+    eq((await store.updateMessage(m.id, { content: 'new text' })).item, { a: 1 }, 'item kept');
+    eq((await store.updateMessage(m.id, { item: { b: 2 } })).content, 'new text', 'content kept');
+    const cleared = await store.updateMessage(m.id, { item: null });
+    eq([cleared.content, cleared.item], ['new text', null]);
+    eq((await store.updateMessage(m.id, {})).content, 'new text', 'an empty patch changes nothing');
+  });
+
+  test('updateMessage of a message on another branch leaves the current branch alone', async ({ makeStore }) => {
+    const store = await makeStore();
+    const { user, answer } = await conversation(store);
+    const second = await store.addMessage('t', { role: 'assistant', content: 'second answer', parentId: user });
+    await store.updateMessage(answer, { content: 'first answer, edited' });
+    eq(contents(await store.getBranch('t')), ['question', 'second answer']);
+    eq((await store.getThread('t'))?.currentLeafId, second.id);
+    await store.setCurrentLeafId('t', answer);
+    eq(contents(await store.getBranch('t')), ['question', 'first answer, edited']);
+  });
+
+  test('updateMessage moves the thread updatedAt to now', async ({ makeStore }) => {
+    const store = await makeStore();
+    await store.createThread({ id: 't', createdAt: 5, updatedAt: 5 });
+    const m = await store.addMessage('t', { role: 'user', content: 'hi' });
+    await store.updateThread('t', { updatedAt: 5 });
+    const before = nowSeconds();
+    await store.updateMessage(m.id, { content: 'hello' });
+    within((await store.getThread('t'))?.updatedAt, before, nowSeconds(), 'updatedAt');
+  });
+
+  test('updateMessage re-indexes the text: search finds the new words, not the old', async ({ makeStore }) => {
+    const store = await makeStore();
+    const { answer } = await conversation(store);
+    await store.updateMessage(answer, { content: 'Porto has azulejos' });
+    eq((await store.searchMessages('azulejos')).map((h) => h.messageId), [answer]);
+    eq(await store.searchMessages('answer'), []);
+  });
+
+  test('updateMessage of a streaming message is CONFLICT and changes nothing; once finished it works', async ({ makeStore }) => {
+    const store = await makeStore();
+    await store.createThread({ id: 't' });
+    const id = await store.beginMessage('t', 'assistant', { step: 1 });
+    await store.appendMessageDelta(id, 'partial');
+    const error = await rejects(() => store.updateMessage(id, { content: 'other' }), 'CONFLICT');
+    eq(error.details?.['messageId'], id);
+    await store.finishMessage(id);
+    eq([(await store.getBranch('t'))[0]?.content, (await store.getBranch('t'))[0]?.item], ['partial', { step: 1 }]);
+    eq((await store.updateMessage(id, { content: 'final' })).content, 'final');
+    eq(await store.getMessageStatus(id), 'complete', 'the status stays');
+  });
+
+  test('updateMessage of a missing message is NOT_FOUND', async ({ makeStore }) => {
+    const store = await makeStore();
+    await store.createThread({ id: 't' });
+    await rejects(() => store.updateMessage(999, { content: 'x' }), 'NOT_FOUND');
+  });
+
+  test('updateMessage with a bad id, patch, content, item or an unknown field is INVALID_ARGUMENT naming it, and changes nothing', async ({ makeStore }) => {
+    const store = await makeStore();
+    const { answer } = await conversation(store);
+    const before = await store.listThreadMessages('t');
+    await invalid(() => store.updateMessage('1' as unknown as number, { content: 'x' }), 'messageId');
+    await invalid(() => store.updateMessage(answer, 'x' as never), 'patch');
+    await invalid(() => store.updateMessage(answer, { content: 5 as unknown as string }), 'patch.content');
+    await invalid(() => store.updateMessage(answer, { content: 'ok', item: { f: () => 1 } }), 'patch.item.f');
+    await invalid(() => store.updateMessage(answer, { content: 'ok', role: 'user' } as never), 'patch.role');
+    await invalid(() => store.updateMessage(answer, { content: 'a\uD800' }), 'patch.content');
+    eq(await store.listThreadMessages('t'), before);
+  });
+
+  test('subscribe hears updateMessage as a message change of its thread', { requires: ['listeners'] }, async ({ makeStore }) => {
+    const store = await makeStore();
+    const { answer } = await conversation(store);
+    const seen = writeRecorder();
+    store.subscribe(seen.listener);
+    await store.updateMessage(answer, { content: 'changed' });
+    await until(() => seen.values.length === 1, 'the change');
+    eq(seen.values, [{ kind: 'message', method: 'updateMessage', threadId: 't', id: answer }]);
+  });
+
+  test('watchBranch delivers again after updateMessage, with the new content', { requires: ['listeners'] }, async ({ makeStore }) => {
+    const store = await makeStore();
+    const { answer } = await conversation(store);
+    const seen = recorder<BranchMessage[]>();
+    store.watchBranch('t', seen.listener);
+    await until(() => seen.values.length === 1, 'the first delivery');
+    await store.updateMessage(answer, { content: 'answer, updated' });
+    await until(() => seen.values.length === 2, 'a second delivery');
+    eq(contents(seen.last()), ['question', 'answer, updated']);
+    eq(seen.last(), await store.getBranch('t'));
+  });
+});
+
 group('app layer: getBranch', (test) => {
   test('getBranch gives each message its status: streaming while open, then complete, failed or cancelled', async ({ makeStore }) => {
     const store = await makeStore();

@@ -24,7 +24,7 @@ group('graph checkpoints', (test) => {
     ok(found.checkpoint instanceof Uint8Array, 'the checkpoint is a Uint8Array');
     eq(found, {
       threadId: 'g1', namespace: 'sub', checkpointId: 'c1', parentCheckpointId: 'c0', type: 'bytes', checkpoint: bytes(0, 1, 255, 128),
-      metadata: { source: 'input', step: -1, parents: {}, note: 'é 😀' }, createdAt: found.createdAt, writes: [],
+      metadata: { source: 'input', step: -1, parents: {}, note: 'é 😀' }, createdAt: found.createdAt, writes: [], channelValues: [],
     });
     eq(await store.getGraphCheckpoint({ threadId: 'g1', checkpointId: 'c1' }), null, 'the default namespace is "", another one');
   });
@@ -199,5 +199,165 @@ group('graph checkpoints', (test) => {
     await invalid(() => store.listGraphCheckpoints({ filter: ['source'] as never }), 'options.filter');
     await invalidJson(() => store.listGraphCheckpoints({ filter: { step: Number.NaN } }), 'options.filter');
     await invalid(() => store.deleteGraphThread(''), 'threadId');
+  });
+});
+
+const value = (channel: string, version: string, text: string, base?: string) => ({
+  channel, version, type: 'json', value: new TextEncoder().encode(JSON.stringify(text)), ...(base ? { base } : {}),
+});
+const texts = (record: GraphCheckpointRecord | null) => (record?.channelValues ?? []).map((c) => [c.channel, c.version, new TextDecoder().decode(c.value), c.base ?? null]);
+
+group('graph checkpoints: channel values by version', (test) => {
+  test('a checkpoint brings the values its channel versions name, each stored once however many checkpoints name it', async ({ makeStore }) => {
+    const store = await makeStore();
+    await store.putGraphCheckpoint(graphCheckpoint('g', 'c1', { channelVersions: { a: '1', b: '1' }, channelValues: [value('a', '1', 'A1'), value('b', '1', 'B1')] }));
+    await store.putGraphCheckpoint(graphCheckpoint('g', 'c2', { channelVersions: { a: '2', b: '1' }, channelValues: [value('a', '2', 'A2')] }));
+    // A value put again at a stored version is not written again: the first stays.
+    await store.putGraphCheckpoint(graphCheckpoint('g', 'c3', { channelVersions: { a: '2', b: '1' }, channelValues: [value('b', '1', 'changed?')] }));
+    eq(texts(await store.getGraphCheckpoint({ threadId: 'g', checkpointId: 'c1' })), [['a', '1', '"A1"', null], ['b', '1', '"B1"', null]]);
+    eq(texts(await store.getGraphCheckpoint({ threadId: 'g', checkpointId: 'c2' })), [['a', '2', '"A2"', null], ['b', '1', '"B1"', null]]);
+    eq(texts(await store.getGraphCheckpoint({ threadId: 'g', checkpointId: 'c3' })), [['a', '2', '"A2"', null], ['b', '1', '"B1"', null]]);
+    eq((await store.listGraphCheckpoints({ threadId: 'g' })).map((r) => r.channelValues.length), [2, 2, 2]);
+  });
+
+  test('a value that extends another comes with its whole chain, the whole value first', async ({ makeStore }) => {
+    const store = await makeStore();
+    await store.putGraphCheckpoint(graphCheckpoint('g', 'c1', { channelVersions: { m: '1' }, channelValues: [value('m', '1', 'first')] }));
+    await store.putGraphCheckpoint(graphCheckpoint('g', 'c2', { channelVersions: { m: '2' }, channelValues: [value('m', '2', 'second', '1')] }));
+    await store.putGraphCheckpoint(graphCheckpoint('g', 'c3', { channelVersions: { m: '3' }, channelValues: [value('m', '3', 'third', '2')] }));
+    eq(texts(await store.getGraphCheckpoint({ threadId: 'g' })), [['m', '1', '"first"', null], ['m', '2', '"second"', '1'], ['m', '3', '"third"', '2']]);
+  });
+
+  test('checkpoints stored without versions bring no values, and namespaces and threads keep their own', async ({ makeStore }) => {
+    const store = await makeStore();
+    await store.putGraphCheckpoint(graphCheckpoint('g', 'c1', { channelVersions: { a: '1' }, channelValues: [value('a', '1', 'root')] }));
+    await store.putGraphCheckpoint(graphCheckpoint('g', 'c1', { namespace: 'sub', channelVersions: { a: '1' }, channelValues: [value('a', '1', 'sub')] }));
+    await store.putGraphCheckpoint(graphCheckpoint('h', 'c1', { channelVersions: { a: '1' } }));
+    await store.putGraphCheckpoint(graphCheckpoint('g', 'c0'));
+    eq(texts(await store.getGraphCheckpoint({ threadId: 'g', checkpointId: 'c1' })), [['a', '1', '"root"', null]]);
+    eq(texts(await store.getGraphCheckpoint({ threadId: 'g', namespace: 'sub', checkpointId: 'c1' })), [['a', '1', '"sub"', null]]);
+    eq(texts(await store.getGraphCheckpoint({ threadId: 'h' })), [], 'a version whose value is not stored');
+    eq(texts(await store.getGraphCheckpoint({ threadId: 'g', checkpointId: 'c0' })), []);
+  });
+
+  test('bad channel versions or values are refused with the field named, and nothing is written', async ({ makeStore }) => {
+    const store = await makeStore();
+    await invalid(() => store.putGraphCheckpoint(graphCheckpoint('g', 'c', { channelVersions: { a: 1 as unknown as string } })), 'checkpoint.channelVersions.a');
+    await invalid(() => store.putGraphCheckpoint(graphCheckpoint('g', 'c', { channelVersions: 'x' as never })), 'checkpoint.channelVersions');
+    await invalid(() => store.putGraphCheckpoint(graphCheckpoint('g', 'c', { channelValues: [{ ...value('a', '1', 'x'), value: 'x' as never }] })), 'checkpoint.channelValues[0].value');
+    await invalid(() => store.putGraphCheckpoint(graphCheckpoint('g', 'c', { channelValues: [value('a', '', 'x')] })), 'checkpoint.channelValues[0].version');
+    await invalid(() => store.putGraphCheckpoint(graphCheckpoint('g', 'c', { channelValues: [{ ...value('a', '2', 'x'), base: 7 as never }] })), 'checkpoint.channelValues[0].base');
+    eq(await store.listGraphCheckpoints(), []);
+  });
+
+  test('deleting the graph thread or the store thread deletes its channel values', async ({ makeStore }) => {
+    const store = await makeStore();
+    await store.createThread({ id: 'chat' });
+    for (const id of ['g', 'chat']) await store.putGraphCheckpoint(graphCheckpoint(id, 'c1', { channelVersions: { a: '1' }, channelValues: [value('a', '1', id)] }));
+    await store.deleteGraphThread('g');
+    await store.deleteThread('chat');
+    // Put again under the same keys without values: nothing of the old values remains to be named.
+    for (const id of ['g', 'chat']) await store.putGraphCheckpoint(graphCheckpoint(id, 'c1', { channelVersions: { a: '1' } }));
+    eq([texts(await store.getGraphCheckpoint({ threadId: 'g' })), texts(await store.getGraphCheckpoint({ threadId: 'chat' }))], [[], []]);
+  });
+});
+
+group('graph checkpoints: paging and pruning', (test) => {
+  test('listGraphCheckpoints after a listed checkpoint gives the next page, without a gap or a repeat across threads with equal ids', async ({ makeStore }) => {
+    const store = await makeStore();
+    for (const thread of ['a', 'b']) for (const id of ['c1', 'c2', 'c3']) await store.putGraphCheckpoint(graphCheckpoint(thread, id));
+    await store.putGraphCheckpoint(graphCheckpoint('a', 'c2', { namespace: 'sub' }));
+    const all = (await store.listGraphCheckpoints()).map((r) => `${r.threadId}/${r.namespace}/${r.checkpointId}`);
+    const paged: string[] = [];
+    let after: GraphCheckpointRecord | undefined;
+    for (;;) {
+      const page = await store.listGraphCheckpoints({ limit: 2, ...(after ? { after: { threadId: after.threadId, namespace: after.namespace, checkpointId: after.checkpointId } } : {}) });
+      paged.push(...page.map((r) => `${r.threadId}/${r.namespace}/${r.checkpointId}`));
+      if (page.length < 2) break;
+      after = page.at(-1);
+    }
+    eq(paged, all);
+    eq(all, ['a//c3', 'b//c3', 'a//c2', 'a/sub/c2', 'b//c2', 'a//c1', 'b//c1']);
+  });
+
+  test('pruneGraphCheckpoints keeps the newest per namespace, with their writes and every value they name or extend', async ({ makeStore }) => {
+    const store = await makeStore();
+    for (let i = 1; i <= 5; i++) {
+      await store.putGraphCheckpoint(graphCheckpoint('g', `c${i}`, {
+        channelVersions: { stable: '1', m: String(i) },
+        channelValues: [...(i === 1 ? [value('stable', '1', 'S')] : []), value('m', String(i), `m${i}`, i === 1 ? undefined : String(i - 1))],
+      }));
+      await store.putGraphWrites({ threadId: 'g', checkpointId: `c${i}`, taskId: 't' }, [{ idx: 0, channel: 'm', type: 'json', value: bytes(i) }]);
+    }
+    await store.putGraphCheckpoint(graphCheckpoint('g', 'c1', { namespace: 'sub', channelVersions: { x: '1' }, channelValues: [value('x', '1', 'X')] }));
+    await store.putGraphCheckpoint(graphCheckpoint('other', 'c1'));
+    // m's chain runs back to its whole value at version 1, so no value of the root namespace goes.
+    eq(await store.pruneGraphCheckpoints({ threadId: 'g', keepLatest: 2 }), { deletedCheckpoints: 3, deletedValues: 0 });
+    eq(ids(await store.listGraphCheckpoints({ threadId: 'g' })), ['c5', 'c4', 'c1']);
+    eq(texts(await store.getGraphCheckpoint({ threadId: 'g' })).map((t) => t[2]), ['"m1"', '"m2"', '"m3"', '"m4"', '"m5"', '"S"']);
+    eq((await store.getGraphCheckpoint({ threadId: 'g', checkpointId: 'c4' }))?.writes.length, 1);
+    eq((await store.listGraphCheckpoints({ threadId: 'other' })).length, 1, 'another thread is untouched');
+  });
+
+  test('pruneGraphCheckpoints deletes the values no kept checkpoint names', async ({ makeStore }) => {
+    const store = await makeStore();
+    for (let i = 1; i <= 4; i++) await store.putGraphCheckpoint(graphCheckpoint('g', `c${i}`, { channelVersions: { a: String(i) }, channelValues: [value('a', String(i), `A${i}`)] }));
+    eq(await store.pruneGraphCheckpoints({ threadId: 'g', namespace: '', keepLatest: 1 }), { deletedCheckpoints: 3, deletedValues: 3 });
+    eq(texts(await store.getGraphCheckpoint({ threadId: 'g' })), [['a', '4', '"A4"', null]]);
+    eq(await store.pruneGraphCheckpoints({ threadId: 'g', keepLatest: 1 }), { deletedCheckpoints: 0, deletedValues: 0 }, 'again: nothing left to prune');
+    eq(await store.pruneGraphCheckpoints({ threadId: 'missing', keepLatest: 1 }), { deletedCheckpoints: 0, deletedValues: 0 });
+  });
+
+  test('pruneGraphCheckpoints and a bad after are refused with the field named', async ({ makeStore }) => {
+    const store = await makeStore();
+    await store.putGraphCheckpoint(graphCheckpoint('g', 'c1'));
+    await invalid(() => store.pruneGraphCheckpoints({ threadId: 'g' } as never), 'options.keepLatest');
+    await invalid(() => store.pruneGraphCheckpoints({ threadId: 'g', keepLatest: 0 }), 'options.keepLatest');
+    await invalid(() => store.pruneGraphCheckpoints({ threadId: '', keepLatest: 1 }), 'options.threadId');
+    await invalid(() => store.pruneGraphCheckpoints({ threadId: 'g', keepLatest: 1, namespace: 5 as never }), 'options.namespace');
+    await invalid(() => store.listGraphCheckpoints({ after: { threadId: 'g', namespace: '', checkpointId: '' } }), 'options.after.checkpointId');
+    await invalid(() => store.listGraphCheckpoints({ after: 'c1' as never }), 'options.after');
+    eq((await store.listGraphCheckpoints()).length, 1);
+  });
+});
+
+group('graph store (LangGraph long-term memory)', (test) => {
+  test('graphStoreBatch puts, gets, searches by prefix and lists namespaces; reads see the state before the batch', async ({ makeStore }) => {
+    const store = await makeStore();
+    const before = nowSeconds();
+    const first = await store.graphStoreBatch([
+      { op: 'put', namespace: ['users', 'u1'], key: 'diet', value: { text: 'vegetarian' } },
+      { op: 'get', namespace: ['users', 'u1'], key: 'diet' },
+      { op: 'put', namespace: ['users', 'u2'], key: 'diet', value: { text: 'vegan' } },
+      { op: 'put', namespace: ['users', 'u2'], key: 'diet', value: { text: 'anything' } },
+    ]);
+    eq(first, [null, null, null, null]);
+    const [item, search, all, spaces] = await store.graphStoreBatch([
+      { op: 'get', namespace: ['users', 'u1'], key: 'diet' },
+      { op: 'search', prefix: ['users', 'u2'] },
+      { op: 'search', prefix: [] },
+      { op: 'namespaces' },
+    ]);
+    ok(item !== null && item !== undefined && !Array.isArray(item), 'an item');
+    within(item.createdAt, before, nowSeconds(), 'createdAt');
+    eq(item, { namespace: ['users', 'u1'], key: 'diet', value: { text: 'vegetarian' }, createdAt: item.createdAt, updatedAt: item.createdAt });
+    eq((search as { value: unknown }[]).map((i) => i.value), [{ text: 'anything' }], 'the last put of a key wins');
+    eq((all as { key: string; namespace: string[] }[]).map((i) => i.namespace.join('/')), ['users/u1', 'users/u2']);
+    eq(spaces, [['users', 'u1'], ['users', 'u2']]);
+    await store.graphStoreBatch([{ op: 'put', namespace: ['users', 'u1'], key: 'diet', value: null }]);
+    eq(await store.graphStoreBatch([{ op: 'get', namespace: ['users', 'u1'], key: 'diet' }, { op: 'search', prefix: ['users', 'u'] }]), [null, []]);
+  });
+
+  test('graphStoreBatch refuses a bad operation with the field named, and writes nothing of the batch', async ({ makeStore }) => {
+    const store = await makeStore();
+    const put = (over: Record<string, unknown>) => ({ op: 'put', namespace: ['n'], key: 'k', value: { a: 1 }, ...over });
+    await invalid(() => store.graphStoreBatch([put({}), put({ namespace: ['a.b'] })] as never), 'operations[1].namespace[0]');
+    await invalid(() => store.graphStoreBatch([put({ namespace: [] })] as never), 'operations[0].namespace');
+    await invalid(() => store.graphStoreBatch([put({ key: '' })] as never), 'operations[0].key');
+    await invalid(() => store.graphStoreBatch([put({ value: [1] })] as never), 'operations[0].value');
+    await invalid(() => store.graphStoreBatch([put({ value: { f: () => 1 } })] as never), 'operations[0].value.f');
+    await invalid(() => store.graphStoreBatch([{ op: 'drop' }] as never), 'operations[0].op');
+    await invalid(() => store.graphStoreBatch('x' as never), 'operations');
+    eq(await store.graphStoreBatch([{ op: 'namespaces' }]), [[]]);
   });
 });

@@ -73,11 +73,40 @@ async function replayFrom(storeName: string, threadId: string, checkpointId: str
   return { values: state.values, next: state.next, parentId: (state.parentConfig?.configurable?.['checkpoint_id'] as string | undefined) ?? null };
 }
 
+/** Bytes cross page.evaluate as `{ $bytes: base64 }`, both ways (as the edge router carries them). */
+function decodeBytes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(decodeBytes);
+  if (typeof value !== 'object' || value === null) return value;
+  if (typeof (value as { $bytes?: unknown }).$bytes === 'string') return Uint8Array.from(atob((value as { $bytes: string }).$bytes), (c) => c.charCodeAt(0));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeBytes(v)]));
+}
+
+function encodeBytes(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { $bytes: btoa(Array.from(value, (b) => String.fromCharCode(b)).join('')) };
+  if (Array.isArray(value)) return value.map(encodeBytes);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encodeBytes(v)]));
+}
+
+const clients = new Map<string, Promise<StateStoreClient>>();
+
+/**
+ * One call of the store's graph methods through the client (the page → the worker → OPFS), for
+ * LangGraph's validation suite, which runs in the Playwright process (langgraph-validation.spec.ts).
+ */
+async function graphCall(storeName: string, method: string, args: unknown[]): Promise<unknown> {
+  if (!clients.has(storeName)) clients.set(storeName, openStateStore({ name: storeName }));
+  const store = (await clients.get(storeName)!) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  return encodeBytes(await store[method]!(...(decodeBytes(args) as unknown[])));
+}
+
 declare global {
   interface Window {
-    langgraph: { startTrip: typeof startTrip; resumeTrip: typeof resumeTrip; tripHistory: typeof tripHistory; replayFrom: typeof replayFrom };
+    langgraph: {
+      startTrip: typeof startTrip; resumeTrip: typeof resumeTrip; tripHistory: typeof tripHistory; replayFrom: typeof replayFrom; graphCall: typeof graphCall;
+    };
   }
 }
 
-window.langgraph = { startTrip, resumeTrip, tripHistory, replayFrom };
+window.langgraph = { startTrip, resumeTrip, tripHistory, replayFrom, graphCall };
 document.getElementById('status')!.textContent = 'ready';
