@@ -9,8 +9,11 @@ export const PORTS = {
   e2ePreview: 4173 + offset,
   /** The test app, dev server. (Test ports sit within 100 of each other, so offsets in steps of 1000 never collide.) */
   e2eDev: 4174 + offset,
-  /** The demo, production build, for its tests. */
-  demoPreview: 4190 + offset,
+  /**
+   * The demo, production build, for its tests. Not 4190: that is ManageSieve's port, on the Fetch
+   * standard's list of bad ports, and Firefox refuses to open it (deniedPortAccess).
+   */
+  demoPreview: 4191 + offset,
   /** The demo dev server (`npm run demo`). */
   demoDev: 5190 + offset,
   /** The round-trip test Worker under wrangler's local workerd (test/e2e/edge-roundtrip.spec.ts). */

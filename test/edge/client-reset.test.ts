@@ -81,8 +81,8 @@ describe('edgeStore() across a reset of its object', () => {
     await store.createThread({ id: 'a' });
     await reset(name);
     await store.createThread({ id: 'b' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(heard).toEqual(['createThread', 'createThread']);
+    // Notices come back over RPC after the write's reply: wait for them rather than for a fixed time.
+    await expect.poll(() => heard, { timeout: 10_000 }).toEqual(['createThread', 'createThread']);
     stop();
   });
 

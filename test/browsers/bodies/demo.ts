@@ -8,8 +8,8 @@ import type { BrowserDriver } from '../driver.js';
  */
 export async function demoSmoke(driver: BrowserDriver, demoUrl: string): Promise<void> {
   const store = `demo-smoke-${crypto.randomUUID()}`;
-  const tab = await driver.newTab(`${demoUrl}/?store=${store}`).catch(async () => {
-    throw new Error('the demo did not open');
+  const tab = await driver.newTab(`${demoUrl}/?store=${store}`).catch((error: unknown) => {
+    throw new Error(`the demo did not open: ${String(error)}`, { cause: error });
   });
   const ready = () => tab.evaluate(() => document.body.dataset['ready'] === 'true');
   await expect.poll(ready, { timeout: 30_000 }).toBe(true);
