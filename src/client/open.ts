@@ -98,53 +98,14 @@ async function waitUntilListening(remote: Comlink.Remote<WorkerApi>, failed: Pro
   throw new StoreError('STORAGE', `the store worker did not answer within ${START_TIMEOUT_MS / 1000} s`);
 }
 
-function newDefaultWorker(): Worker {
+/**
+ * The package's own worker, started by openStateStore() and never at import: a page that imports
+ * the package (if only for StoreError) starts nothing until it opens a store.
+ */
+function defaultWorker(): Worker {
   // A literal `new Worker(new URL(…), …)` so that the consumer's bundler finds and bundles the worker.
   return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'agent-state-store' });
 }
-
-/** How long a worker started at import waits for an openStateStore() to adopt it before it is ended. */
-const SPARE_IDLE_MS = 10_000;
-
-/** The worker started when this module was imported, until an openStateStore() adopts it. */
-let spare: { worker: Worker; failed: boolean; timer: ReturnType<typeof setTimeout> } | undefined;
-
-/**
- * Starts the default worker as soon as a page imports the package: it loads its code and compiles
- * the engine (its own thread, off the page's) while the page renders, so that openStateStore() finds
- * it ready. A page that opens no store within SPARE_IDLE_MS gets its memory back.
- */
-function startSpareWorker(): void {
-  if (typeof Worker === 'undefined' || typeof document === 'undefined') return;
-  try {
-    const worker = newDefaultWorker();
-    const started = { worker, failed: false, timer: setTimeout(() => dropSpare(started), SPARE_IDLE_MS) };
-    worker.addEventListener('error', () => void (started.failed = true), { once: true });
-    spare = started;
-  } catch {
-    // A page whose policy forbids workers fails later, in openStateStore, with the reason.
-  }
-}
-
-function dropSpare(started: NonNullable<typeof spare>): void {
-  clearTimeout(started.timer);
-  if (spare === started) spare = undefined;
-  started.worker.terminate();
-}
-
-/** The spare worker if it is still healthy, else a new one. */
-function defaultWorker(): Worker {
-  const found = spare;
-  if (found) {
-    clearTimeout(found.timer);
-    spare = undefined;
-    if (!found.failed) return found.worker;
-    found.worker.terminate();
-  }
-  return newDefaultWorker();
-}
-
-startSpareWorker();
 
 function checkOptions(options: OpenStateStoreOptions): WorkerOpenOptions {
   const name = options.name ?? 'default';
@@ -227,8 +188,6 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
     installErrorTransfer(Comlink.transferHandlers as never);
     errorsInstalled = true;
   }
-  // A page that hosts its own worker has no use for the spare: end it now, not after SPARE_IDLE_MS.
-  if (options.worker && spare) dropSpare(spare);
   const worker = options.worker ?? defaultWorker();
   const remote = Comlink.wrap<WorkerApi>(worker);
   // A worker that fails to load never answers; surface its error instead of hanging.
