@@ -57,6 +57,25 @@ export type UseBranchOptions = BranchOptions & WatchOptions;
 const serverSnapshot = (): undefined => undefined;
 
 /**
+ * Refuses what is not an open store, before React meets a TypeError deep inside a subscription: the
+ * usual slip is a store still opening (undefined in state) or openStateStore()'s promise itself.
+ */
+function checkStore(hook: string, store: unknown): void {
+  const live = store as Partial<LiveStore> | null | undefined;
+  if (typeof live?.watchThreads === 'function' && typeof live.watchBranch === 'function') return;
+  let got: string;
+  if (store === undefined || store === null) got = String(store);
+  else if (typeof (store as Promise<unknown>).then === 'function') got = 'a promise';
+  else got = `${typeof store === 'object' ? 'an object' : typeof store} without watchThreads and watchBranch`;
+  throw new StoreError(
+    'INVALID_ARGUMENT',
+    `${hook}: store is ${got}, not an open store. Pass the store that openStateStore() resolves to (await it), and render this ` +
+      'component only once it has resolved, e.g. {store && <Chat store={store} />}',
+    { details: { field: 'store' } },
+  );
+}
+
+/**
  * The newest onError, read when an error arrives, so an inline callback neither resubscribes nor goes
  * stale. Declared before useSyncExternalStore, so its effect runs before a (re)subscription's.
  */
@@ -79,6 +98,7 @@ function useOnError(onError: WatchOptions['onError']): (error: Error) => void {
  * }
  */
 export function useThreads(store: LiveStore, options?: UseThreadsOptions): ThreadMetadata[] | undefined {
+  checkStore('useThreads', store);
   const onError = useOnError(options?.onError);
   const includeArchived = options?.includeArchived;
   const limit = options?.limit;
@@ -115,6 +135,7 @@ export function useThreads(store: LiveStore, options?: UseThreadsOptions): Threa
  * }
  */
 export function useBranch(store: LiveStore, threadId: string | null | undefined, options?: UseBranchOptions): UseBranchResult {
+  checkStore('useBranch', store);
   const onError = useOnError(options?.onError);
   const limit = options?.limit;
   const source = useMemo(
