@@ -1,4 +1,5 @@
 import * as Comlink from 'comlink';
+import { readFileSync } from 'node:fs';
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -257,5 +258,16 @@ describe('importDatabase of a file that is not a store database: INVALID_ARGUMEN
     expect([error.code, error.details?.['field']]).toEqual(['INVALID_ARGUMENT', 'bytes']);
     expect(error.message).toMatch(/a Uint8Array holding a SQLite database file, e\.g\. new Uint8Array\(await file\.arrayBuffer\(\)\)/);
     store.close();
+  });
+});
+
+describe('docs/troubleshooting.md', () => {
+  it('lists every error above: each details.reason, each refused option and field', () => {
+    const page = readFileSync(new URL('../../docs/troubleshooting.md', import.meta.url), 'utf8');
+    const named = ['worker-load', 'engine-load', 'worker-create', 'no-worker', 'durabilty', 'recoverOnStart', 'sync.getToken', 'NOT_FOUND', 'CLOSED', 'useThreads'];
+    expect(named.filter((word) => !page.includes(word))).toEqual([]);
+    for (const message of ['open it again with openStateStore()', 'nothing was imported; importDatabase takes a database file that exportDatabase() wrote']) {
+      expect(page).toContain(message);
+    }
   });
 });
