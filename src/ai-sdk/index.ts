@@ -15,6 +15,8 @@
  *   useChat writes it) is stored as absent, and such a message counts as equal to its stored form.
  *
  * Nothing here imports `ai` at run time; it only uses its types.
+ *
+ * @module agent-state-store/ai-sdk
  */
 import type { UIMessage } from 'ai';
 import { StoreError } from '../core/errors.js';

@@ -7,6 +7,8 @@
  * live query's rule), so the value stays valid; `options.onError` hears the failure. The one error a
  * UI meets in practice is NOT_FOUND from useBranch on a thread that does not exist (the branch then
  * stays `undefined`); the app chose that id, and useThreads tells it which ones exist.
+ *
+ * @module agent-state-store/react
  */
 import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import { StoreError } from '../core/errors.js';
