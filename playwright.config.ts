@@ -43,6 +43,13 @@ export default defineConfig({
       reuseExistingServer: !process.env['CI'],
       timeout: 120_000,
     },
+    {
+      // The README's React chat as written (test/e2e/readme-chat-app.mjs writes it out), built and served.
+      command: `node test/e2e/readme-chat-app.mjs && npx vite build .cache/readme-chat${process.env['PORT_OFFSET'] ? `-${process.env['PORT_OFFSET']}` : ''} --logLevel warn && npx vite preview .cache/readme-chat${process.env['PORT_OFFSET'] ? `-${process.env['PORT_OFFSET']}` : ''} --port ${PORTS.readmeChat} --strictPort`,
+      url: url(PORTS.readmeChat),
+      reuseExistingServer: !process.env['CI'],
+      timeout: 120_000,
+    },
     ...(skipApps
       ? []
       : [

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# `npm test`: the README's one test command. On a fresh Debian machine with only Node it sets up what
-# the suites need, then runs them. `.ci/run` calls it too, so CI and the README cannot drift apart.
+# `npm test`: the one test command of CONTRIBUTING.md's quick start. On a fresh Debian machine with only Node it sets up what
+# the suites need, then runs them. `.ci/run` calls it too, so CI and CONTRIBUTING.md cannot drift apart.
 #   1. Debian's `chromium` (unless CHROMIUM_PATH is set), `firefox-esr`, `webkit2gtk-driver` (WebKitWebDriver
 #      and MiniBrowser), `xvfb` (xvfb-run) and the `sqlite3` CLI, if missing (apt-get; sudo when not root);
 #   2. `npm ci`, if node_modules is missing or older than package-lock.json;
-#   3. typecheck, build, unit tests in Node, edge tests in workerd, browser tests in Chromium, the
-#      Firefox and WebKit runs, then the sync scenarios (Chromium devices against a local workerd sync server).
+#   3. typecheck, build, the docs site (docs:build: TypeDoc's API reference, then VitePress), the packed tarball's lint (publint, attw), unit tests in Node, edge tests in
+#      workerd, browser tests in Chromium, the Firefox and WebKit runs, then the sync scenarios (Chromium
+#      devices against a local workerd sync server).
 # Sourcing this file defines the functions without running anything (to try one in isolation).
 set -euo pipefail
 
@@ -75,7 +76,7 @@ deps_stale() {
 # The suites, in the order that fails fastest.
 run_suites() {
   local step
-  for step in typecheck build test:unit test:edge test:e2e test:browsers test:sync; do
+  for step in typecheck build docs:build check:package test:unit test:edge test:e2e test:browsers test:sync; do
     echo "== npm run $step"
     npm run "$step"
   done

@@ -1,4 +1,8 @@
-/** `agent-state-store`: open a persistent conversation-state store from a page. */
+/**
+ * `agent-state-store`: open a persistent conversation-state store from a page.
+ *
+ * @module agent-state-store
+ */
 export { openStateStore } from './client/open.js';
 export type { OpenStateStoreOptions, StateStoreClient, StoreOperations, SyncOptions } from './client/open.js';
 export type { ChangeKind, StoreChange } from './core/changes.js';

@@ -14,6 +14,8 @@ export const PORTS = {
    * standard's list of bad ports, and Firefox refuses to open it (deniedPortAccess).
    */
   demoPreview: 4191 + offset,
+  /** The README's React chat, built from the README's own blocks (test/e2e/readme-chat.spec.ts). */
+  readmeChat: 4193 + offset,
   /** The demo dev server (`npm run demo`). */
   demoDev: 5190 + offset,
   /** The round-trip test Worker under wrangler's local workerd (test/e2e/edge-roundtrip.spec.ts). */

@@ -105,8 +105,9 @@ export function makeWorkerApi(hooks?: LeaderHooks) {
    * another leader before.
    */
   async function onLeader<T>(fn: (api: LeaderApi | Comlink.Remote<LeaderApi>, retried: boolean) => Promise<T>): Promise<T> {
-    if (closed) throw new StoreError('CLOSED', 'the store is closed');
-    if (!options) throw new StoreError('CLOSED', 'the store is not open');
+    if (closed) throw new StoreError('CLOSED', 'the store is closed; open it again with openStateStore()');
+    // Only a page that talks to a worker it hosts itself, past openStateStore(), gets here.
+    if (!options) throw new StoreError('CLOSED', 'the store is not open yet: await openStateStore({ worker }) and call the client it resolves to');
     if (leader) return fn(leader, false);
     for (;;) {
       if (leader) return fn(leader, true);
@@ -131,7 +132,9 @@ export function makeWorkerApi(hooks?: LeaderHooks) {
      * leader answers. `getToken` is the page's token source (a Comlink proxy) when `opts.sync` is set.
      */
     async open(opts: WorkerOpenOptions, getToken?: TokenSource): Promise<void> {
-      if (options || closed) throw new StoreError('CONFLICT', 'this worker has already opened a store');
+      if (options || closed) {
+        throw new StoreError('CONFLICT', 'this worker already serves a store: give each openStateStore({ worker }) a new Worker, or use the client the first call returned');
+      }
       if (opts.sync && typeof getToken !== 'function') {
         throw new StoreError('INVALID_ARGUMENT', 'sync needs a getToken function', { details: { field: 'sync.getToken' } });
       }

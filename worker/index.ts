@@ -2,6 +2,8 @@
  * `agent-state-store/worker`: the Web Worker entry. Loaded as a module worker it boots sqlite-wasm
  * and serves the store to the page through Comlink. Apps that host the worker themselves call
  * `serve()` from their own worker module and pass that worker to `openStateStore({ worker })`.
+ *
+ * @module agent-state-store/worker
  */
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../src/wire.js';

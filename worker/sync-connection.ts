@@ -18,9 +18,19 @@ export function syncProbeUrl(url: string): string {
 
 /**
  * What a refused probe means: the router's `{ error: { code, message } }`, or 401 → UNAUTHORIZED and
- * 403 → FORBIDDEN where the body says nothing usable. Null for an answer that is not a refusal.
+ * 403 → FORBIDDEN where the body says nothing usable. A 404 that is not the router's, or a web page
+ * where the router answers 204, means `url` is not a store's URL on the router: NOT_FOUND, with what
+ * to check. Null for an answer that is not a refusal.
  */
-export function probeRefusal(status: number, body: string): SyncError | null {
+export function probeRefusal(status: number, body: string, url = 'sync.url'): SyncError | null {
+  const notTheRouter = (what: string): SyncError => ({
+    code: 'NOT_FOUND',
+    message:
+      `${syncProbeUrl(url)} ${what}, so sync.url is not a store's URL on the edge router: set it to the router's address ` +
+      'and the store path it serves, e.g. "https://example.com/stores/alice" (see docs/troubleshooting.md)',
+  });
+  // An app server's fallback page (Vite's dev server, a single-page app host) answers any path with 200.
+  if (status >= 200 && status < 300 && /^\s*<(!doctype|html)/i.test(body)) return notTheRouter(`answered ${status} with a web page`);
   if (status < 400) return null;
   let error: { code?: unknown; message?: unknown } = {};
   try {
@@ -30,6 +40,7 @@ export function probeRefusal(status: number, body: string): SyncError | null {
     // Not the router's JSON (a proxy's page): the status alone says what happened.
   }
   const byStatus: StoreErrorCode | undefined = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'FORBIDDEN' : undefined;
+  if (status === 404 && !isCode(error.code)) return notTheRouter('answered 404');
   const code = isCode(error.code) ? error.code : byStatus;
   if (!code) return null;
   const message = typeof error.message === 'string' ? error.message : `the sync endpoint answered ${status}`;

@@ -20,7 +20,7 @@ export function browserPlatform(url: string): SyncPlatform {
     connect: (token, onEvent) => new Connection(socketUrlFor(url, token), onEvent),
     probe: async (token) => {
       const response = await fetch(syncProbeUrl(url), { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
-      return probeRefusal(response.status, await response.text().catch(() => ''));
+      return probeRefusal(response.status, await response.text().catch(() => ''), url);
     },
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     now: () => Date.now(),

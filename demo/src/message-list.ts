@@ -4,7 +4,6 @@ import { hasCode, type App } from './app.js';
 import { copyText } from './clipboard.js';
 import { focusedKey, h, reconcile, refocus } from './dom.js';
 import { actionButton, branchSwitcher, fillBody, messageElement, placeCursor, type MessageParts } from './message-view.js';
-import { newestLeafUnder } from './tree.js';
 
 /** Enter sends, Shift+Enter makes a new line: the convention of chat UIs. */
 export function submitOnEnter(form: HTMLFormElement) {
@@ -108,7 +107,8 @@ export function messageList(app: App, changed: (state: BranchState) => void): Me
   async function switchBranch(m: BranchMessage, delta: number): Promise<void> {
     const target = m.siblings.ids[m.siblings.index + delta];
     if (target === undefined || !threadId) return;
-    await app.store.setCurrentLeafId(threadId, await newestLeafUnder(app.store, threadId, target));
+    // On to the most recently written leaf below the sibling, so its follow-ups come back with it.
+    await app.store.switchBranch(threadId, target);
   }
 
   function editInPlace(entry: Entry, m: BranchMessage): void {

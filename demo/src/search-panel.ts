@@ -4,7 +4,6 @@ import { describeError, type App } from './app.js';
 import { h, replaceKeepingFocus, timeLabel } from './dom.js';
 import { roleLabel } from './message-view.js';
 import { displayName } from './threads.js';
-import { newestLeafUnder } from './tree.js';
 
 /** Typing pauses this long before the store is asked, so a fast typist costs one search, not one per key. */
 export const SEARCH_DEBOUNCE_MS = 150;
@@ -62,8 +61,8 @@ export function searchBox(app: App, options: SearchBoxOptions): HTMLElement {
     if (!thread) throw new Error('That chat was deleted since the search.');
     const branch = await app.store.getBranch(hit.threadId);
     if (!branch.some((m) => m.id === hit.messageId) && !activeRun(hit.threadId)) {
-      // The hit is on another branch: land on the newest end of the branch that holds it.
-      await app.store.setCurrentLeafId(hit.threadId, await newestLeafUnder(app.store, hit.threadId, hit.messageId));
+      // The hit is on another branch: land on the most recently written end of a branch through it.
+      await app.store.switchBranch(hit.threadId, hit.messageId);
     }
     if (thread.archived && !app.showArchived) options.revealArchived();
     await app.select(hit.threadId, hit.messageId);

@@ -4,6 +4,8 @@
  * (stream.ts), and the versions of a message (branches.ts). Every type is exported from here.
  *
  * Nothing here imports `ai` at run time; it only uses its types.
+ *
+ * @module agent-state-store/ai-sdk
  */
 export { loadChat, saveChat, UI_MESSAGE_FORMAT } from './chat.js';
 export type { ChatStore, SaveChatResult } from './chat.js';

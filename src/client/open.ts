@@ -98,73 +98,86 @@ async function waitUntilListening(remote: Comlink.Remote<WorkerApi>, failed: Pro
   throw new StoreError('STORAGE', `the store worker did not answer within ${START_TIMEOUT_MS / 1000} s`);
 }
 
-function newDefaultWorker(): Worker {
-  // A literal `new Worker(new URL(…), …)` so that the consumer's bundler finds and bundles the worker.
-  return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'agent-state-store' });
-}
-
-/** How long a worker started at import waits for an openStateStore() to adopt it before it is ended. */
-const SPARE_IDLE_MS = 10_000;
-
-/** The worker started when this module was imported, until an openStateStore() adopts it. */
-let spare: { worker: Worker; failed: boolean; timer: ReturnType<typeof setTimeout> } | undefined;
+/** What to check when the store's worker or its engine does not load (see docs/troubleshooting.md). */
+const BUNDLER_ADVICE =
+  "With Vite, add '@sqlite.org/sqlite-wasm' and 'agent-state-store' to optimizeDeps.exclude and set worker.format to 'es' " +
+  '(see docs/troubleshooting.md); with another bundler, make it emit the worker and sqlite3.wasm as files';
 
 /**
- * Starts the default worker as soon as a page imports the package: it loads its code and compiles
- * the engine (its own thread, off the page's) while the page renders, so that openStateStore() finds
- * it ready. A page that opens no store within SPARE_IDLE_MS gets its memory back.
+ * The package's own worker, started by openStateStore() and never at import: a page that imports
+ * the package (if only for StoreError) starts nothing until it opens a store.
  */
-function startSpareWorker(): void {
-  if (typeof Worker === 'undefined' || typeof document === 'undefined') return;
-  try {
-    const worker = newDefaultWorker();
-    const started = { worker, failed: false, timer: setTimeout(() => dropSpare(started), SPARE_IDLE_MS) };
-    worker.addEventListener('error', () => void (started.failed = true), { once: true });
-    spare = started;
-  } catch {
-    // A page whose policy forbids workers fails later, in openStateStore, with the reason.
-  }
-}
-
-function dropSpare(started: NonNullable<typeof spare>): void {
-  clearTimeout(started.timer);
-  if (spare === started) spare = undefined;
-  started.worker.terminate();
-}
-
-/** The spare worker if it is still healthy, else a new one. */
 function defaultWorker(): Worker {
-  const found = spare;
-  if (found) {
-    clearTimeout(found.timer);
-    spare = undefined;
-    if (!found.failed) return found.worker;
-    found.worker.terminate();
+  if (typeof Worker === 'undefined') {
+    throw new StoreError('STORAGE', "openStateStore needs a browser page (it runs the store in a Web Worker); in Node, tests or an edge runtime use createMemoryStore() from 'agent-state-store/core'", {
+      details: { reason: 'no-worker' },
+    });
   }
-  return newDefaultWorker();
+  try {
+    // A literal `new Worker(new URL(…), …)` so that the consumer's bundler finds and bundles the worker.
+    return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'agent-state-store' });
+  } catch (error) {
+    // A Content-Security-Policy without worker-src for this origin, or a worker URL the bundler left unusable.
+    const why = error instanceof Error ? error.message : String(error);
+    throw new StoreError('STORAGE', `the store's worker could not be created (${why}): allow same-origin workers in the page's Content-Security-Policy (worker-src 'self'). ${BUNDLER_ADVICE}`, {
+      cause: error,
+      details: { reason: 'worker-create' },
+    });
+  }
 }
 
-startSpareWorker();
+/** The `worker` option: something a Worker can stand for (Comlink needs postMessage and addEventListener; close needs terminate). */
+function isWorkerLike(value: unknown): value is Worker {
+  const w = value as Partial<Worker> | null;
+  return typeof w === 'object' && w !== null && typeof w.postMessage === 'function' && typeof w.addEventListener === 'function' && typeof w.terminate === 'function';
+}
 
-function checkOptions(options: OpenStateStoreOptions): WorkerOpenOptions {
-  const name = options.name ?? 'default';
+const OPTION_NAMES = ['name', 'vfs', 'durability', 'worker', 'recoverOnStart', 'sync'] as const satisfies readonly (keyof OpenStateStoreOptions)[];
+
+/** A value as an error message shows it: strings quoted, objects by kind. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+}
+
+function checkOptions(options: unknown): WorkerOpenOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new StoreError('INVALID_ARGUMENT', `openStateStore takes an options object, e.g. openStateStore({ name: 'chat' }); got ${shown(options)}`, {
+      details: { field: 'options' },
+    });
+  }
+  // A misspelt option would otherwise be ignored and its default used without a word.
+  const unknown = Object.keys(options).filter((key) => !(OPTION_NAMES as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw new StoreError('INVALID_ARGUMENT', `openStateStore has no option ${unknown.map((k) => JSON.stringify(k)).join(', ')}; its options are ${OPTION_NAMES.join(', ')}`, {
+      details: { field: unknown[0]! },
+    });
+  }
+  const given = options as OpenStateStoreOptions;
+  const name = given.name ?? 'default';
   if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
-    throw new StoreError('INVALID_ARGUMENT', 'name must be 1–64 letters, digits, ".", "_" or "-"', { details: { field: 'name' } });
+    throw new StoreError('INVALID_ARGUMENT', `name must be 1–64 letters, digits, ".", "_" or "-", e.g. "chat" or "user-42"; got ${shown(name)}`, { details: { field: 'name' } });
   }
-  const vfs = options.vfs ?? 'auto';
+  const vfs = given.vfs ?? 'auto';
   if (!['auto', 'opfs-sahpool', 'opfs', 'memory'].includes(vfs)) {
-    throw new StoreError('INVALID_ARGUMENT', `vfs must be auto, opfs-sahpool, opfs or memory; got ${String(vfs)}`, { details: { field: 'vfs' } });
+    throw new StoreError('INVALID_ARGUMENT', `vfs must be auto, opfs-sahpool, opfs or memory (leave it out for auto); got ${shown(vfs)}`, { details: { field: 'vfs' } });
   }
-  const durability = options.durability ?? 'strict';
+  const durability = given.durability ?? 'strict';
   if (durability !== 'strict' && durability !== 'relaxed') {
-    throw new StoreError('INVALID_ARGUMENT', `durability must be strict or relaxed; got ${String(durability)}`, { details: { field: 'durability' } });
+    throw new StoreError('INVALID_ARGUMENT', `durability must be strict or relaxed (leave it out for strict); got ${shown(durability)}`, { details: { field: 'durability' } });
   }
-  const recoverOnStart = options.recoverOnStart ?? true;
+  const recoverOnStart = given.recoverOnStart ?? true;
   if (typeof recoverOnStart !== 'boolean') {
-    throw new StoreError('INVALID_ARGUMENT', 'recoverOnStart must be a boolean', { details: { field: 'recoverOnStart' } });
+    throw new StoreError('INVALID_ARGUMENT', `recoverOnStart must be true or false; got ${shown(recoverOnStart)}`, { details: { field: 'recoverOnStart' } });
+  }
+  if (given.worker !== undefined && !isWorkerLike(given.worker)) {
+    throw new StoreError('INVALID_ARGUMENT', `worker must be a Worker whose module calls serve() from 'agent-state-store/worker' (or leave it out for the package's own); got ${shown(given.worker)}`, {
+      details: { field: 'worker' },
+    });
   }
   const settings: WorkerOpenOptions = { name, vfs: vfs as VfsChoice, durability: durability as Durability, recoverOnStart };
-  if (options.sync !== undefined) settings.sync = checkSyncOptions(options.sync);
+  if (given.sync !== undefined) settings.sync = checkSyncOptions(given.sync);
   return settings;
 }
 
@@ -174,7 +187,10 @@ function checkSyncOptions(sync: unknown): WorkerSyncOptions {
     throw new StoreError('INVALID_ARGUMENT', 'sync must be an object { url, getToken }', { details: { field: 'sync' } });
   }
   const { url, getToken } = sync as Partial<SyncOptions>;
-  const invalidUrl = (why: string) => new StoreError('INVALID_ARGUMENT', `sync.url ${why}; got ${JSON.stringify(url)}`, { details: { field: 'sync.url' } });
+  const invalidUrl = (why: string, got = shown(url)) =>
+    new StoreError('INVALID_ARGUMENT', `sync.url ${why}: give the store's URL on the edge router, e.g. "https://example.com/stores/alice"; got ${got}`, {
+      details: { field: 'sync.url' },
+    });
   if (typeof url !== 'string') throw invalidUrl('must be a string');
   let parsed: URL;
   try {
@@ -182,12 +198,19 @@ function checkSyncOptions(sync: unknown): WorkerSyncOptions {
   } catch {
     throw invalidUrl('must be an absolute http or https URL');
   }
+  // The socket's ws(s) URL is made from it, so a ws(s) URL here is the most likely slip.
+  if (parsed.protocol === 'ws:' || parsed.protocol === 'wss:') throw invalidUrl(`must be the http(s) URL (the socket's ${parsed.protocol.slice(0, -1)} URL is made from it)`);
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalidUrl('must be an http or https URL');
   // The endpoints are made by appending to the path: a query or a fragment would end up in the wrong place.
   if (parsed.search !== '' || parsed.hash !== '') throw invalidUrl('must have no query or fragment');
-  if (parsed.username !== '' || parsed.password !== '') throw invalidUrl('must not carry credentials (getToken gives them)');
+  if (parsed.username !== '' || parsed.password !== '') {
+    // Error messages end up in logs: the credentials are not repeated.
+    throw invalidUrl('must not carry credentials (getToken gives them)', `a URL with credentials for ${parsed.host}`);
+  }
   if (typeof getToken !== 'function') {
-    throw new StoreError('INVALID_ARGUMENT', 'sync.getToken must be a function that returns the token', { details: { field: 'sync.getToken' } });
+    throw new StoreError('INVALID_ARGUMENT', `sync.getToken must be a function that returns the token (or a promise of it), e.g. () => session.token; got ${getToken === null ? 'null' : typeof getToken}`, {
+      details: { field: 'sync.getToken' },
+    });
   }
   return { url: parsed.href.replace(/\/+$/, '') };
 }
@@ -227,13 +250,15 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
     installErrorTransfer(Comlink.transferHandlers as never);
     errorsInstalled = true;
   }
-  // A page that hosts its own worker has no use for the spare: end it now, not after SPARE_IDLE_MS.
-  if (options.worker && spare) dropSpare(spare);
   const worker = options.worker ?? defaultWorker();
   const remote = Comlink.wrap<WorkerApi>(worker);
   // A worker that fails to load never answers; surface its error instead of hanging.
   const failedToLoad = new Promise<never>((_, reject) => {
-    worker.addEventListener('error', (event) => reject(new StoreError('STORAGE', `the store worker failed to start: ${event.message || 'load error'}`)), { once: true });
+    const fail = (event: Event) => {
+      const why = (event as ErrorEvent).message || 'its script did not load';
+      reject(new StoreError('STORAGE', `the store's worker failed to start (${why}). ${BUNDLER_ADVICE}`, { details: { reason: 'worker-load' } }));
+    };
+    worker.addEventListener('error', fail, { once: true });
   });
   try {
     await waitUntilListening(remote, failedToLoad);
@@ -247,7 +272,7 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
 
   let closed = false;
   const guard = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    if (closed) throw new StoreError('CLOSED', `${name}: the store is closed`);
+    if (closed) throw new StoreError('CLOSED', `${name}: the store is closed; open it again with openStateStore()`);
     try {
       return await fn();
     } catch (error) {
@@ -317,7 +342,7 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
         }
       }),
     subscribe: (listener: (change: StoreChange) => void) => {
-      if (closed) throw new StoreError('CLOSED', 'subscribe: the store is closed');
+      if (closed) throw new StoreError('CLOSED', 'subscribe: the store is closed; open it again with openStateStore()');
       if (typeof listener !== 'function') throw new StoreError('INVALID_ARGUMENT', 'listener must be a function', { details: { field: 'listener' } });
       if (!changes) {
         changes = new BroadcastChannel(channels.changes);

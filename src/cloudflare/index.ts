@@ -2,6 +2,8 @@
  * `agent-state-store/cloudflare`: the same StateStore on Cloudflare Durable Objects. Export
  * StateStoreObject from your Worker, bind it with `new_sqlite_classes`, and reach each store from
  * Worker code with edgeStore(env.STORES, name). The driver is exported for hosts of their own.
+ *
+ * @module agent-state-store/cloudflare
  */
 export { StateStoreObject, EDGE_HOST_CAPABILITIES } from './object.js';
 export type { EdgeCapabilities, EdgeStoreInfo } from './object.js';

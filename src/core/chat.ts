@@ -1,6 +1,6 @@
 import type { SqlDriver } from '../driver/port.js';
 import { StoreError } from './errors.js';
-import { addAsLeaf, currentLeaf, getMessageRow, threadOfMessage, validateMessage, walkBranch } from './messages.js';
+import { addAsLeaf, currentLeaf, getMessageRow, setLeafRow, threadOfMessage, validateMessage, walkBranch } from './messages.js';
 import { statusOf } from './streaming.js';
 import { num, numOrNull } from './rows.js';
 import type { SessionIndex } from './session-index.js';
@@ -164,6 +164,45 @@ export function branchWithSiblings(db: SqlDriver, threadId: string, limit: numbe
       siblings: { index: ids.indexOf(m.id), count: ids.length, ids },
     };
   });
+}
+
+/**
+ * Where a switch to `messageId` lands: of the messages at or below it in its thread that have no
+ * children (the ends of the branches through it), the one written last: the newest `created_at`, and
+ * on a tie the larger id (one device hands out ids in order; `created_at` also orders messages that
+ * another device wrote, whose ids come from another site). A message with nothing below it is its own
+ * leaf. The walk follows parent links within the thread by idx_messages_thread_parent; UNION drops a
+ * message seen twice, so a loop in rows another program wrote ends it, and a loop with no end below
+ * leaves the message itself.
+ */
+export function newestLeafUnder(db: SqlDriver, threadId: string, messageId: number): number {
+  const row = db.all(
+    `WITH RECURSIVE below(id) AS (
+       SELECT ?2
+       UNION
+       SELECT m.id FROM below b JOIN messages m ON m.thread_id = ?1 AND m.parent_entry_id = b.id
+     )
+     SELECT m.id FROM below b JOIN messages m ON m.id = b.id
+     WHERE NOT EXISTS (SELECT 1 FROM messages c WHERE c.thread_id = ?1 AND c.parent_entry_id = b.id)
+     ORDER BY m.created_at DESC, m.id DESC
+     LIMIT 1`,
+    [threadId, messageId],
+  )[0];
+  return row ? num(row['id']) : messageId;
+}
+
+/**
+ * Makes the newest leaf under `messageId` the thread's current leaf (see newestLeafUnder) and returns
+ * the new branch as getBranch gives it. NOT_FOUND for a missing thread, or a message that is not one
+ * of the thread's (as setCurrentLeafId).
+ */
+export function switchToBranch(db: SqlDriver, threadId: string, messageId: number, limit: number): BranchMessage[] {
+  requireThread(db, threadId);
+  if (threadOfMessage(db, messageId) !== threadId) {
+    throw new StoreError('NOT_FOUND', `message ${messageId} is not in thread ${threadId}`, { details: { threadId, messageId } });
+  }
+  setLeafRow(db, threadId, newestLeafUnder(db, threadId, messageId));
+  return branchWithSiblings(db, threadId, limit);
 }
 
 /** Each branch message's message_status value, null where it has none: for a branch the walk could not read. */

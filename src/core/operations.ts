@@ -66,6 +66,7 @@ export const OPERATIONS = {
   addMessage: { mode: 'write', change: { kind: 'message', target: ([threadId], message) => at(threadId, message.id) } },
   updateMessage: { mode: 'write', change: { kind: 'message', target: (_, message) => at(message.threadId, message.id) } },
   getBranch: { mode: 'read' },
+  switchBranch: { mode: 'write', change: { kind: 'thread', target: ([threadId], branch) => at(threadId, branch.at(-1)?.id ?? null) } },
   // Listeners cannot cross the wire: every host implements these where the caller is.
   subscribe: { mode: 'local' },
   watchBranch: { mode: 'local' },

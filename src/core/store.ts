@@ -1,7 +1,7 @@
 import { describeChange, type StoreChange } from './changes.js';
 import {
-  addChatMessage, branchWithSiblings, createThreadRow, resolveParent, updateChatMessage, updateThreadRow, validateChatMessage, validateMessagePatch, validateNewThread,
-  validateParentId,
+  addChatMessage, branchWithSiblings, createThreadRow, resolveParent, switchToBranch, updateChatMessage, updateThreadRow, validateChatMessage, validateMessagePatch,
+  validateNewThread, validateParentId,
 } from './chat.js';
 import { StoreError, toStoreError } from './errors.js';
 import { watchBranch, watchThreads, type LiveHost } from './live.js';
@@ -171,6 +171,29 @@ export class StateStore extends GraphStore {
       const o = options === undefined ? {} : v.record(options, 'options');
       return branchWithSiblings(this.db, v.nonEmpty(threadId, 'threadId'), v.limit(o['limit'], 'options.limit', 500));
     });
+  }
+
+  /**
+   * Switches the thread to the branch through `messageId` and returns that branch, as getBranch
+   * gives it. The branch does not stop at the message: it runs on to the most recently written leaf
+   * below it (the newest `createdAt`, the larger id on a tie), so switching ‹ 1/2 › back to an older
+   * answer brings back the follow-ups written under it. (setCurrentLeafId, by contrast, ends the
+   * branch exactly at the message it is given.) NOT_FOUND for a missing thread or a message that is
+   * not one of its own; INVALID_ARGUMENT for a bad id or limit; nothing changes either way.
+   *
+   * @example
+   * // m is a BranchMessage of getBranch or useBranch: show its previous sibling and what grew under it.
+   * const branch = store.switchBranch(threadId, m.siblings.ids[m.siblings.index - 1]!);
+   */
+  switchBranch(threadId: string, messageId: number, options?: BranchOptions): BranchMessage[] {
+    return this.write(
+      'switchBranch',
+      () => {
+        const o = options === undefined ? {} : v.record(options, 'options');
+        return [v.nonEmpty(threadId, 'threadId'), v.messageId(messageId, 'messageId'), v.limit(o['limit'], 'options.limit', 500)] as const;
+      },
+      ([tid, mid, limit]) => switchToBranch(this.db, tid, mid, limit),
+    );
   }
 
   /** Calls `listener` with every change a call on this store makes, once it has committed. Returns the function that stops it. */

@@ -48,6 +48,8 @@ export interface ImportResult {
 }
 
 const MAGIC = 'SQLite format 3\u0000';
+/** What a refusal of a file that is not a store's database tells the caller to do instead. */
+const WHAT_TO_IMPORT = 'nothing was imported; importDatabase takes a database file that exportDatabase() wrote (a SQLite 3 file)';
 const HEADER_BYTES = 100;
 
 function refuse(message: string, details: Record<string, string | number> = {}): StoreError {
@@ -68,16 +70,18 @@ export interface StagedFile {
 
 /** Checks the 100-byte SQLite header and that the file is as long as the header says. */
 export function checkHeader(bytes: unknown): Uint8Array {
-  if (!(bytes instanceof Uint8Array)) throw refuse('must be a Uint8Array holding a SQLite database file');
+  if (!(bytes instanceof Uint8Array)) {
+    throw refuse('must be a Uint8Array holding a SQLite database file, e.g. new Uint8Array(await file.arrayBuffer()) or what exportDatabase() returned');
+  }
   checkHeaderOf(bytes, bytes.byteLength);
   return bytes;
 }
 
 /** checkHeader for a file of `byteLength` bytes whose first bytes are `header`. */
 function checkHeaderOf(bytes: Uint8Array, byteLength: number): void {
-  if (byteLength < HEADER_BYTES || bytes.byteLength < HEADER_BYTES) throw refuse(`is ${byteLength} bytes long, too short for a SQLite file`);
+  if (byteLength < HEADER_BYTES || bytes.byteLength < HEADER_BYTES) throw refuse(`is ${byteLength} bytes long, too short for a SQLite file; ${WHAT_TO_IMPORT}`);
   const magic = String.fromCharCode(...bytes.subarray(0, 16));
-  if (magic !== MAGIC) throw refuse('is not a SQLite database file (the header does not start with "SQLite format 3")');
+  if (magic !== MAGIC) throw refuse(`is not a SQLite database file (the header does not start with "SQLite format 3"); ${WHAT_TO_IMPORT}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const rawPageSize = view.getUint16(16);
   const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
@@ -175,7 +179,7 @@ export function importImage(db: SqlDriver, input: unknown | StagedFile, given: I
       });
     }
     if (image.all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'threads'").length === 0) {
-      throw refuse('hold a SQLite database that is not a conversation store (no threads table)');
+      throw refuse(`hold a SQLite database that is not a conversation store (no threads table); ${WHAT_TO_IMPORT}`);
     }
     const ignored = foreignObjects(image, db);
     progress({ phase: 'migrate', fraction: 0 });

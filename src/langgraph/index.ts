@@ -2,6 +2,8 @@
  * `agent-state-store/langgraph`: a LangGraph checkpointer on the store. Its checkpoints live in the
  * store's own tables (migration 8), beside the conversations, in the same file: on OPFS through
  * `openStateStore()` in a page, in memory through `createMemoryStore()` in Node.
+ *
+ * @module agent-state-store/langgraph
  */
 import type { RunnableConfig } from '@langchain/core/runnables';
 import {

@@ -12,6 +12,8 @@
  * Add it to `worker.plugins` (the engine is bundled inside the store's worker) and, so that dev
  * behaves as the build does, to `plugins`. It imports nothing of Vite: the object it returns is a
  * Vite plugin by shape.
+ *
+ * @module agent-state-store/vite
  */
 
 /** What the plugin may keep. */

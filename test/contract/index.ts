@@ -17,6 +17,7 @@ import './cases/titles.js';
 import './cases/retention.js';
 import './cases/graph-checkpoints.js';
 import './cases/app-layer.js';
+import './cases/branches.js';
 
 export { contractCases, missingCapability } from './harness.js';
 export type { ContractCapability, ContractCase, ContractStore, ContractTarget } from './harness.js';

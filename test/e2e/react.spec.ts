@@ -117,6 +117,28 @@ test.describe('agent-state-store/react in Chromium', () => {
     await page.close();
   });
 
+  test("useBranch's switchBranch: ‹ on a regenerated answer brings back the older answer with its follow-ups", async ({ profile }) => {
+    const { page, problems } = await openReactPage(profile.context, storeName('branches'));
+    const id = await seedThread(page, 'Branches', ['Q1', 'A1', 'Q: follow-up', 'A1b']);
+    // Regenerate A1: a sibling under Q1, now the current branch.
+    await page.evaluate(async (id) => {
+      const { store } = window.reactPage;
+      const [q1] = await store.getBranch(id);
+      await store.addMessage(id, { role: 'assistant', content: 'A2', parentId: q1!.id });
+    }, id);
+    await select(page, id);
+    await expect(page.locator('#branch li .content')).toHaveText(['Q1', 'A2']);
+    await expect(page.locator('#branch li .siblings')).toHaveText(['‹ 1/1 ›', '‹ 2/2 ›']);
+    await page.locator('#branch li').nth(1).locator('button.previous').click();
+    await expect(page.locator('#branch li .content')).toHaveText(['Q1', 'A1', 'Q: follow-up', 'A1b']);
+    await expect(page.locator('#branch li .siblings')).toHaveText(['‹ 1/1 ›', '‹ 1/2 ›', '‹ 1/1 ›', '‹ 1/1 ›']);
+    await page.locator('#branch li').nth(1).locator('button.next').click();
+    await expect(page.locator('#branch li .content')).toHaveText(['Q1', 'A2']);
+    expect(await page.evaluate(() => window.reactPage.errors)).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   test("switching the thread shows the new thread's messages and never renders the previous thread's under the new id", async ({ profile }) => {
     const { page, problems } = await openReactPage(profile.context, storeName('switch'));
     const one = await seedThread(page, 'One', ['Q: one', 'one answer', 'Q: one again']);

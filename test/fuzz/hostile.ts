@@ -218,6 +218,7 @@ export function createFuzzer(seed: number, methods: readonly string[], side: 'no
     listLeafMessages: { weight: 2, args: () => [threadId()] },
     listThreadMessages: { weight: 2, args: () => [threadId(), limit()] },
     setCurrentLeafId: { weight: 3, args: () => { const id = messageId(); return [messages.get(id) ?? threadId(), id]; } },
+    switchBranch: { weight: 3, args: () => { const id = messageId(); return [messages.get(id) ?? threadId(), id, ...(chance(0.3) ? [{ limit: limit() }] : [])]; } },
     persistDynamicTools: { weight: 3, args: () => [threadId(), tools()] },
     getDynamicTools: { weight: 1, args: () => [threadId()] },
     appendMessage: { weight: 12, args: () => [threadId(), pick(['user', 'assistant', 'tool', 'system']), text(), ...(chance(0.4) ? [json()] : [])] },

@@ -105,6 +105,31 @@ describe('the built package', () => {
     }
   });
 
+  it("starts no worker when a page imports 'agent-state-store' (only openStateStore does)", () => {
+    // A page as far as the client can tell: Worker and document exist. The stub counts constructions.
+    const script = `
+      let started = 0;
+      globalThis.Worker = class { constructor() { started++; throw new Error('stub'); } };
+      globalThis.document = { visibilityState: 'visible' };
+      const { StoreError, openStateStore } = await import('agent-state-store');
+      await new Promise((r) => setTimeout(r, 50));
+      const atImport = started;
+      await openStateStore({ name: 'x' }).catch(() => {});
+      console.log(JSON.stringify({ atImport, atOpen: started, storeError: typeof StoreError }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ atImport: 0, atOpen: 1, storeError: 'function' });
+  });
+
+  it('lists in sideEffects every built file that runs code at import, and only those', () => {
+    const sideEffects = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { sideEffects: string[] }).sideEffects;
+    const built = execFileSync('find', ['dist', '-name', '*.js'], { cwd: root, encoding: 'utf8' }).trim().split('\n');
+    // A statement at the top level that calls something (the bundler writes declarations as `var`/`const`/`function`/`class`).
+    const runsCode = built.filter((file) => /^(?!(?:var|let|const|function|async function|class|import|export)\b)[\w$.]+\s*\(/m.test(readFileSync(`${root}${file}`, 'utf8')));
+    expect(runsCode.sort()).toEqual(['dist/worker.js']);
+    expect(sideEffects.filter((p) => p.startsWith('./dist/'))).toEqual(['./dist/worker.js']);
+  });
+
   it('keeps the worker reference in dist/index.js literal, so a consumer bundler finds dist/worker.js', () => {
     const index = readFileSync(`${root}dist/index.js`, 'utf8');
     expect(index).toMatch(/new Worker\(new URL\(["']\.\/worker\.js["'], import\.meta\.url\)/);

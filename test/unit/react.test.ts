@@ -34,6 +34,7 @@ function counted(store: MemoryStore): { store: LiveStore; active: () => number }
     store: {
       watchBranch: (threadId, listener, options) => track(store.watchBranch(threadId, listener, options)),
       watchThreads: (options, listener) => track(store.watchThreads(options, listener)),
+      switchBranch: (threadId, messageId, options) => store.switchBranch(threadId, messageId, options),
     },
     active: () => active,
   };
@@ -128,11 +129,50 @@ describe('react: the hooks on the server', () => {
     const { store, active } = counted(memory);
     function View() {
       const threads = useThreads(store);
-      const branch = useBranch(store, threadId);
-      const none = useBranch(store, null);
+      const { branch } = useBranch(store, threadId);
+      const { branch: none } = useBranch(store, null);
       return createElement('p', null, `${threads === undefined}/${branch === undefined}/${none === undefined}`);
     }
     expect(renderToString(createElement(View))).toBe('<p>true/true/true</p>');
     expect(active()).toBe(0);
+  });
+});
+
+describe('react: useBranch switchBranch', () => {
+  /** useBranch's result, from one server render (hooks run, effects do not). */
+  function renderedBranch(store: LiveStore, threadId: string | null): ReturnType<typeof useBranch> {
+    let result: ReturnType<typeof useBranch> | undefined;
+    function View() {
+      result = useBranch(store, threadId);
+      return null;
+    }
+    renderToString(createElement(View));
+    return result!;
+  }
+
+  it('switches the thread the hook shows, and resolves to the new branch', async () => {
+    const { store, threadId } = await chat();
+    const [question] = store.getBranch(threadId);
+    const first = store.addMessage(threadId, { role: 'assistant', content: 'Alfama' });
+    store.addMessage(threadId, { role: 'user', content: 'and the evening?' });
+    store.addMessage(threadId, { role: 'assistant', content: 'Belém', parentId: question!.id });
+    const { switchBranch } = renderedBranch(counted(store).store, threadId);
+    const branch = await switchBranch(first.id);
+    expect(branch.map((m) => m.content)).toEqual(['Three days in Lisbon?', 'Alfama', 'and the evening?']);
+    expect(store.getBranch(threadId)).toEqual(branch);
+  });
+
+  it('rejects with INVALID_ARGUMENT when the hook has no thread', async () => {
+    const { store } = await chat();
+    const { switchBranch } = renderedBranch(counted(store).store, null);
+    await expect(switchBranch(1)).rejects.toMatchObject({ name: 'StoreError', code: 'INVALID_ARGUMENT', details: { field: 'threadId' } });
+  });
+
+  it("passes on switchBranch's own errors: NOT_FOUND for a message of another thread", async () => {
+    const { store, threadId } = await chat();
+    const other = store.createThread({});
+    const elsewhere = store.addMessage(other.id, { role: 'user', content: 'elsewhere' });
+    const { switchBranch } = renderedBranch(counted(store).store, threadId);
+    await expect(switchBranch(elsewhere.id)).rejects.toMatchObject({ name: 'StoreError', code: 'NOT_FOUND' });
   });
 });

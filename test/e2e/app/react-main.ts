@@ -1,13 +1,14 @@
 /**
  * The React page the hook tests drive: useThreads as a list and useBranch as a chat with the
- * ‹ index+1/count › switcher, in StrictMode, on the store named by `?store=`. Written with
- * createElement so the test app needs no JSX setup. The test changes the props through
+ * ‹ index+1/count › switcher (its ‹ and › buttons call useBranch's switchBranch), in StrictMode, on
+ * the store named by `?store=`. Written with createElement so the test app needs no JSX setup. The test changes the props through
  * `window.reactPage` and reads what was rendered, how often, and how many live queries run.
  */
 import { createElement as h, StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { openStateStore, type StateStoreClient } from 'agent-state-store';
 import { useBranch, useThreads, type LiveStore } from 'agent-state-store/react';
+import type { BranchMessage } from 'agent-state-store';
 
 /** What the page shows; the test sets it. */
 export interface PageProps {
@@ -32,6 +33,7 @@ function countingStore(store: LiveStore) {
   const counted: LiveStore = {
     watchBranch: (threadId, listener, options) => track(store.watchBranch(threadId, listener, options)),
     watchThreads: (options, listener) => track(store.watchThreads(options, listener)),
+    switchBranch: (threadId, messageId, options) => store.switchBranch(threadId, messageId, options),
   };
   return { counted, counts };
 }
@@ -53,7 +55,11 @@ function ThreadList() {
 
 function Chat({ threadId }: { threadId: string | null }) {
   renders.chat++;
-  const branch = useBranch(counted, threadId, { onError: (e) => errors.push((e as Error & { code?: string }).code ?? e.message) });
+  const { branch, switchBranch } = useBranch(counted, threadId, { onError: (e) => errors.push((e as Error & { code?: string }).code ?? e.message) });
+  const to = (m: BranchMessage, step: number) => () => {
+    const target = m.siblings.ids[m.siblings.index + step];
+    if (target !== undefined) void switchBranch(target).catch((e: Error & { code?: string }) => errors.push(e.code ?? e.message));
+  };
   chatLog.push({ selected: threadId, shown: [...new Set(branch?.map((m) => m.threadId) ?? [])] });
   if (!branch) return h('p', { id: 'branch-loading' }, 'loading messages');
   return h(
@@ -61,7 +67,8 @@ function Chat({ threadId }: { threadId: string | null }) {
     { id: 'branch', 'data-thread': threadId },
     branch.map((m) =>
       h('li', { key: m.id, 'data-thread': m.threadId, 'data-status': m.status }, h('span', { className: 'content' }, m.content), ' ',
-        h('span', { className: 'siblings' }, `‹ ${m.siblings.index + 1}/${m.siblings.count} ›`)),
+        h('span', { className: 'siblings' }, `‹ ${m.siblings.index + 1}/${m.siblings.count} ›`),
+        h('button', { className: 'previous', onClick: to(m, -1) }, '‹'), h('button', { className: 'next', onClick: to(m, 1) }, '›')),
     ),
   );
 }
