@@ -57,6 +57,11 @@ export interface OperationSpec<M extends StoreMethod> {
 
 const at = (threadId: string | null, id: string | number | null): ChangeTarget => ({ threadId, id });
 
+/**
+ * The operation table: every StateStore method a host serves (the worker, the Durable Object, the
+ * edge client), with how it is served (its mode) and, for a write, the change it announces. The
+ * served method names, their argument and result types, and the hosts' dispatch are derived from it.
+ */
 export const OPERATIONS = {
   dbPath: { mode: 'read' },
 
