@@ -1,3 +1,4 @@
+import { columnsOf } from '../driver/copy.js';
 import type { SqlDriver, SqlRow, SqlValue } from '../driver/port.js';
 import { DATA_TABLES, isEngineOwned, isSyncOwned, type DataTable } from './data-tables.js';
 import { StoreError } from './errors.js';
@@ -87,18 +88,6 @@ export function foreignObjects(image: SqlDriver, store: SqlDriver): IgnoredObjec
   return ignored;
 }
 
-interface Column {
-  name: string;
-  type: string;
-  pk: number;
-  hidden: number;
-}
-
-function columnsOf(db: SqlDriver, table: string): Column[] {
-  return db
-    .all(`PRAGMA table_xinfo(${ident(table)})`)
-    .map((r) => ({ name: str(r['name']), type: str(r['type'] ?? ''), pk: num(r['pk'] ?? 0), hidden: num(r['hidden'] ?? 0) }));
-}
 
 const normalType = (type: string) => type.trim().replace(/\s+/g, ' ').toUpperCase();
 

@@ -102,14 +102,16 @@ function parentsFirst(tables: SchemaObject[]): SchemaObject[] {
   return ordered;
 }
 
-interface Column {
+/** A column as `PRAGMA table_xinfo` describes it. */
+export interface Column {
   name: string;
   type: string;
   pk: number;
   hidden: number;
 }
 
-function columnsOf(db: SqlDriver, table: string): Column[] {
+/** The columns of a table, hidden ones included (`PRAGMA table_xinfo`). */
+export function columnsOf(db: SqlDriver, table: string): Column[] {
   return db
     .all(`PRAGMA table_xinfo(${ident(table)})`)
     .map((r) => ({ name: String(r['name']), type: String(r['type'] ?? ''), pk: Number(r['pk'] ?? 0), hidden: Number(r['hidden'] ?? 0) }));
